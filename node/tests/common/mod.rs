@@ -1,0 +1,306 @@
+//! Support for tests that run the real `verity-node` binary: free ports, a process guard that
+//! kills the node and removes its directory even when the test fails, a JSON-RPC client over a
+//! plain TCP socket, and signed-extrinsic construction for the dev accounts.
+#![allow(dead_code)]
+
+use std::{
+	io::{BufRead, BufReader, Read, Write},
+	net::{TcpListener, TcpStream},
+	path::{Path, PathBuf},
+	process::{Child, Command, Stdio},
+	time::{Duration, Instant},
+};
+
+use codec::{Decode, Encode};
+use serde_json::{json, Value};
+use sp_core::H256;
+use sp_keyring::Sr25519Keyring;
+use sp_runtime::generic::Era;
+use verity_runtime::{
+	AccountId, Balance, Nonce, Runtime, RuntimeCall, SignedPayload, TxExtension,
+	UncheckedExtrinsic, VERSION,
+};
+
+/// The node binary cargo built for these tests.
+pub const NODE: &str = env!("CARGO_BIN_EXE_verity-node");
+
+/// A port nothing listens on right now.
+pub fn free_port() -> u16 {
+	TcpListener::bind("127.0.0.1:0")
+		.and_then(|l| l.local_addr())
+		.map(|a| a.port())
+		.expect("the OS hands out an ephemeral port")
+}
+
+/// A running `verity-node`. Dropping it kills the process and deletes its base directory.
+pub struct Node {
+	pub name: String,
+	pub rpc_port: u16,
+	pub p2p_port: u16,
+	child: Child,
+	dir: tempfile::TempDir,
+}
+
+impl Node {
+	/// Starts `verity-node` with `args` plus its own base path, ports and log file.
+	pub fn spawn(name: &str, args: &[&str]) -> Node {
+		let dir = tempfile::Builder::new()
+			.prefix(&format!("verity-test-{name}-"))
+			.tempdir()
+			.expect("temp dir");
+		let rpc_port = free_port();
+		let p2p_port = free_port();
+		let log = std::fs::File::create(dir.path().join("node.log")).expect("log file");
+		let child = Command::new(NODE)
+			.args(args)
+			.arg("--base-path")
+			.arg(dir.path().join("data"))
+			.args(["--rpc-port", &rpc_port.to_string()])
+			.args(["--listen-addr", &format!("/ip4/127.0.0.1/tcp/{p2p_port}")])
+			.args([
+				"--no-prometheus",
+				"--no-telemetry",
+				"--no-mdns",
+				"--name",
+				name,
+			])
+			.stdout(Stdio::null())
+			.stderr(log)
+			.spawn()
+			.expect("verity-node starts");
+		Node {
+			name: name.into(),
+			rpc_port,
+			p2p_port,
+			child,
+			dir,
+		}
+	}
+
+	pub fn log_path(&self) -> PathBuf {
+		self.dir.path().join("node.log")
+	}
+
+	/// One JSON-RPC call over HTTP. Errors are connection failures or JSON-RPC errors.
+	pub fn rpc(&self, method: &str, params: Value) -> Result<Value, String> {
+		rpc_call(self.rpc_port, method, params)
+	}
+
+	/// Like [`Node::rpc`] but retries until the node answers, for up to `timeout`.
+	pub fn rpc_when_up(&self, method: &str, params: Value, timeout: Duration) -> Value {
+		wait_for(&format!("{}: RPC {method}", self.name), timeout, || {
+			self.rpc(method, params.clone()).ok()
+		})
+	}
+
+	/// Number of the latest finalized block.
+	pub fn finalized_number(&self) -> Result<u32, String> {
+		let hash = self.rpc("chain_getFinalizedHead", json!([]))?;
+		let header = self.rpc("chain_getHeader", json!([hash]))?;
+		hex_number(&header["number"])
+	}
+
+	/// Number of the best block.
+	pub fn best_number(&self) -> Result<u32, String> {
+		let header = self.rpc("chain_getHeader", json!([]))?;
+		hex_number(&header["number"])
+	}
+
+	/// Waits until block `n` is finalized.
+	pub fn wait_finalized(&self, n: u32, timeout: Duration) {
+		wait_for(
+			&format!("{}: block {n} finalized", self.name),
+			timeout,
+			|| self.finalized_number().ok().filter(|f| *f >= n),
+		);
+	}
+
+	/// Last lines of the node's log, for failure messages.
+	pub fn log_tail(&self, lines: usize) -> String {
+		let text = std::fs::read_to_string(self.log_path()).unwrap_or_default();
+		let all: Vec<&str> = text.lines().collect();
+		all[all.len().saturating_sub(lines)..].join("\n")
+	}
+}
+
+impl Drop for Node {
+	fn drop(&mut self) {
+		if std::thread::panicking() {
+			eprintln!(
+				"---- last log lines of {} ----\n{}",
+				self.name,
+				self.log_tail(40)
+			);
+		}
+		// SIGTERM first so the node closes its database; SIGKILL if it lingers.
+		unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+		let deadline = Instant::now() + Duration::from_secs(10);
+		while Instant::now() < deadline {
+			if let Ok(Some(_)) = self.child.try_wait() {
+				return;
+			}
+			std::thread::sleep(Duration::from_millis(100));
+		}
+		let _ = self.child.kill();
+		let _ = self.child.wait();
+	}
+}
+
+/// Polls `f` every 250 ms until it returns `Some`, panicking after `timeout`.
+pub fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
+	let deadline = Instant::now() + timeout;
+	loop {
+		if let Some(v) = f() {
+			return v;
+		}
+		if Instant::now() > deadline {
+			panic!("timed out after {timeout:?} waiting for {what}");
+		}
+		std::thread::sleep(Duration::from_millis(250));
+	}
+}
+
+/// A JSON-RPC 2.0 call as an HTTP/1.1 POST on 127.0.0.1:`port`.
+pub fn rpc_call(port: u16, method: &str, params: Value) -> Result<Value, String> {
+	let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
+	let mut stream = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
+	stream
+		.set_read_timeout(Some(Duration::from_secs(30)))
+		.map_err(|e| e.to_string())?;
+	write!(
+		stream,
+		"POST / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n\
+		 Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+		body.len()
+	)
+	.map_err(|e| e.to_string())?;
+	let mut reader = BufReader::new(stream);
+	let mut status = String::new();
+	reader.read_line(&mut status).map_err(|e| e.to_string())?;
+	let mut content_length = None;
+	loop {
+		let mut line = String::new();
+		reader.read_line(&mut line).map_err(|e| e.to_string())?;
+		let line = line.trim_end();
+		if line.is_empty() {
+			break;
+		}
+		if let Some((k, v)) = line.split_once(':') {
+			if k.eq_ignore_ascii_case("content-length") {
+				content_length = v.trim().parse::<usize>().ok();
+			}
+		}
+	}
+	let mut body = Vec::new();
+	match content_length {
+		Some(n) => {
+			body.resize(n, 0);
+			reader.read_exact(&mut body).map_err(|e| e.to_string())?;
+		}
+		None => {
+			reader.read_to_end(&mut body).map_err(|e| e.to_string())?;
+		}
+	}
+	if !status.contains(" 200 ") {
+		return Err(format!("{method}: HTTP {}", status.trim()));
+	}
+	let reply: Value = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
+	match reply.get("error") {
+		Some(err) => Err(format!("{method}: {err}")),
+		None => Ok(reply["result"].clone()),
+	}
+}
+
+/// Parses a `0x`-prefixed hex quantity (block numbers in headers).
+pub fn hex_number(v: &Value) -> Result<u32, String> {
+	let s = v.as_str().ok_or_else(|| format!("not a hex string: {v}"))?;
+	u32::from_str_radix(s.trim_start_matches("0x"), 16).map_err(|e| e.to_string())
+}
+
+/// Decodes `0x`-prefixed hex bytes.
+pub fn hex_bytes(v: &Value) -> Result<Vec<u8>, String> {
+	let s = v.as_str().ok_or_else(|| format!("not a hex string: {v}"))?;
+	hex::decode(s.trim_start_matches("0x")).map_err(|e| e.to_string())
+}
+
+/// An immortal transaction from `signer` with `nonce`, signed the way a wallet signs it.
+pub fn signed_extrinsic(
+	signer: Sr25519Keyring,
+	call: RuntimeCall,
+	nonce: Nonce,
+	genesis: H256,
+) -> UncheckedExtrinsic {
+	let extension: TxExtension = (
+		frame_system::AuthorizeCall::<Runtime>::new(),
+		frame_system::CheckNonZeroSender::<Runtime>::new(),
+		frame_system::CheckSpecVersion::<Runtime>::new(),
+		frame_system::CheckTxVersion::<Runtime>::new(),
+		frame_system::CheckGenesis::<Runtime>::new(),
+		frame_system::CheckEra::<Runtime>::from(Era::Immortal),
+		frame_system::CheckNonce::<Runtime>::from(nonce),
+		frame_system::CheckWeight::<Runtime>::new(),
+		pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
+		frame_metadata_hash_extension::CheckMetadataHash::<Runtime>::new(false),
+		frame_system::WeightReclaim::<Runtime>::new(),
+	);
+	// What the extensions add to the signed payload without carrying it in the extrinsic.
+	let implicit = (
+		(),
+		(),
+		VERSION.spec_version,
+		VERSION.transaction_version,
+		genesis,
+		genesis,
+		(),
+		(),
+		(),
+		None,
+		(),
+	);
+	let payload = SignedPayload::from_raw(call.clone(), extension.clone(), implicit);
+	let signature = payload.using_encoded(|bytes| signer.sign(bytes));
+	UncheckedExtrinsic::new_signed(
+		call,
+		sp_runtime::MultiAddress::Id(signer.to_account_id()),
+		signature.into(),
+		extension,
+	)
+}
+
+/// Hash of the genesis block.
+pub fn genesis_hash(node: &Node) -> H256 {
+	let v = node
+		.rpc("chain_getBlockHash", json!([0]))
+		.expect("genesis hash");
+	H256::from_slice(&hex_bytes(&v).expect("hex hash"))
+}
+
+/// The free balance of `who` at the best block.
+pub fn free_balance(node: &Node, who: &AccountId) -> Balance {
+	let key = frame_system::Account::<Runtime>::hashed_key_for(who);
+	let v = node
+		.rpc(
+			"state_getStorage",
+			json!([format!("0x{}", hex::encode(key))]),
+		)
+		.expect("state_getStorage");
+	if v.is_null() {
+		return 0;
+	}
+	let bytes = hex_bytes(&v).expect("hex storage");
+	let info = frame_system::AccountInfo::<Nonce, pallet_balances::AccountData<Balance>>::decode(
+		&mut &bytes[..],
+	)
+	.expect("AccountInfo decodes");
+	info.data.free
+}
+
+/// Encodes an extrinsic as the `0x…` hex string `author_submitExtrinsic` takes.
+pub fn to_hex(xt: &impl Encode) -> String {
+	format!("0x{}", hex::encode(xt.encode()))
+}
+
+/// Path of a file in the repository.
+pub fn repo_path(rel: &str) -> PathBuf {
+	Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)
+}
