@@ -14,12 +14,20 @@ use verity_runtime::Header;
 const VALIDATORS: [&str; 3] = ["alice", "bob", "charlie"];
 
 fn validator_args(name: &str, bootnode: Option<&str>) -> Vec<String> {
+	// Validators of a non-dev chain need a network key; each gets a fixed, distinct one.
+	let index = VALIDATORS
+		.iter()
+		.position(|v| *v == name)
+		.expect("a known validator")
+		+ 1;
 	let mut args: Vec<String> = vec![
 		"--chain".into(),
 		"local".into(),
 		"--validator".into(),
 		"--allow-private-ip".into(),
 		format!("--{name}"),
+		"--node-key".into(),
+		format!("{index:064x}"),
 	];
 	if let Some(boot) = bootnode {
 		args.push("--bootnodes".into());

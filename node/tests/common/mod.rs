@@ -51,10 +51,13 @@ impl Node {
 		let rpc_port = free_port();
 		let p2p_port = free_port();
 		let log = std::fs::File::create(dir.path().join("node.log")).expect("log file");
-		let child = Command::new(NODE)
-			.args(args)
-			.arg("--base-path")
-			.arg(dir.path().join("data"))
+		let mut cmd = Command::new(NODE);
+		cmd.args(args);
+		// `--tmp` makes the node pick (and delete) its own base path; otherwise use ours.
+		if !args.contains(&"--tmp") {
+			cmd.arg("--base-path").arg(dir.path().join("data"));
+		}
+		let child = cmd
 			.args(["--rpc-port", &rpc_port.to_string()])
 			.args(["--listen-addr", &format!("/ip4/127.0.0.1/tcp/{p2p_port}")])
 			.args([
