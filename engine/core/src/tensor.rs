@@ -11,7 +11,7 @@
 //! are checked before anything is allocated.
 
 use alloc::{vec, vec::Vec};
-use codec::{Compact, Decode, DecodeWithMemTracking, Encode, Input, Output};
+use codec::{Compact, Decode, DecodeWithMemTracking, Encode, Input, MaxEncodedLen, Output};
 use core::fmt;
 use scale_info::TypeInfo;
 
@@ -39,6 +39,7 @@ pub const MAX_RANK: usize = 16;
 	Encode,
 	Decode,
 	DecodeWithMemTracking,
+	MaxEncodedLen,
 	TypeInfo,
 )]
 pub enum DType {

@@ -1,0 +1,41 @@
+//! The seams between Verity's pallets: the inference pallet reaches models and workers only
+//! through these traits.
+
+use alloc::vec::Vec;
+use sp_runtime::DispatchResult;
+
+use crate::types::{ModelId, ModelInfo};
+
+/// Read access to registered models and the in-flight bookkeeping that keeps a model (and its
+/// deposit) alive while requests reference it.
+pub trait ModelRegistry<AccountId, Balance, BlockNumber> {
+	/// The model `id`, if registered.
+	fn model(id: ModelId) -> Option<ModelInfo<AccountId, Balance, BlockNumber>>;
+
+	/// A request for `id` was opened. Fails if the model is unknown or deprecated.
+	fn request_opened(id: ModelId) -> DispatchResult;
+
+	/// A request for `id` finished (settled, refunded or rejected).
+	fn request_closed(id: ModelId);
+}
+
+/// The worker set: bonded accounts that serve inference requests.
+pub trait WorkerRegistry<AccountId, Balance> {
+	/// Whether `who` is bonded, not unbonding, and may be assigned new requests.
+	fn is_active(who: &AccountId) -> bool;
+
+	/// Up to `count` distinct active workers, none in `exclude`, chosen deterministically from
+	/// `seed` (pseudo-random; see the workers pallet for the rule).
+	fn select(seed: &[u8; 32], count: u32, exclude: &[AccountId]) -> Vec<AccountId>;
+
+	/// Moves up to `amount` of `who`'s bond to `beneficiary`'s free balance and counts a slash.
+	/// Returns what was moved (less when the bond is smaller).
+	fn slash(who: &AccountId, amount: Balance, beneficiary: &AccountId) -> Balance;
+
+	/// Moves up to `amount` of `who`'s bond to `beneficiary` for a missed deadline and counts
+	/// the miss. Returns what was moved.
+	fn penalise_missed(who: &AccountId, amount: Balance, beneficiary: &AccountId) -> Balance;
+
+	/// `who` delivered an accepted result.
+	fn note_served(who: &AccountId);
+}
