@@ -1,0 +1,715 @@
+#!/usr/bin/env python3
+"""Generates Verity's small real models, their sample inputs and onnxruntime's outputs.
+
+Everything is seeded, so a rerun on the same machine rewrites the same bytes (another machine's
+BLAS may round the float training differently; the committed files are the reference).
+
+    python3 -m venv ~/.cache/verity/venv
+    ~/.cache/verity/venv/bin/pip install numpy onnx==1.19.1 scikit-learn onnxruntime
+    ~/.cache/verity/venv/bin/python models/generate.py            # the committed models
+    ~/.cache/verity/venv/bin/python models/generate.py --resnet   # also ResNet-18 (not committed)
+
+Writes, for each committed model, `models/<name>/`:
+    model.onnx           the model (ai.onnx opset 17, IR version 8)
+    input_<k>.npy        sample inputs (float32; batch sizes 1, 4 and 16)
+    expected_<k>.npy     onnxruntime's output 0 for input k (the probabilities)
+    expected_<k>_<j>.npy onnxruntime's output j >= 1 (logits; for the int8 model also the uint8
+                         logits straight out of QLinearMatMul)
+    meta.json            input/output names, shapes and types, accuracy, parameters
+and `models/README.md`. With `--resnet`, writes `$HOME/.cache/verity/models/resnet18/` with the
+same layout (model, one 1x3x224x224 input, onnxruntime's output).
+
+The expected outputs come from onnxruntime (CPU, graph optimisations off): an oracle Verity did
+not write.
+"""
+
+import argparse
+import json
+import logging
+import os
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import TensorProto, helper, numpy_helper
+from onnxruntime.quantization import (
+    CalibrationDataReader,
+    QuantFormat,
+    QuantType,
+    quantize_static,
+)
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier
+
+OPSET = 17
+IR_VERSION = 8
+HERE = Path(__file__).resolve().parent
+SAMPLE_BATCHES = (1, 4, 16)
+
+
+# ----------------------------------------------------------------------------------------------
+# Data
+# ----------------------------------------------------------------------------------------------
+
+
+def digits():
+    """scikit-learn's bundled 8x8 digits, scaled to [0, 1], split 80/20 (stratified, seeded)."""
+    d = load_digits()
+    x = (d.data / 16.0).astype(np.float32)
+    return train_test_split(x, d.target, test_size=0.2, random_state=0, stratify=d.target)
+
+
+def samples(x_test, shape):
+    """Sample inputs: the first 1, next 4 and next 16 test images, reshaped to `shape`."""
+    out, start = [], 0
+    for n in SAMPLE_BATCHES:
+        out.append(x_test[start : start + n].reshape((n,) + shape).astype(np.float32))
+        start += n
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# ONNX helpers
+# ----------------------------------------------------------------------------------------------
+
+
+class Graph:
+    """A tiny builder over onnx.helper: initializers from numpy, nodes with generated names."""
+
+    def __init__(self):
+        self.nodes, self.inits, self.count = [], [], 0
+
+    def init(self, name, array):
+        self.inits.append(numpy_helper.from_array(np.ascontiguousarray(array), name))
+        return name
+
+    def node(self, op, inputs, out=None, **attrs):
+        self.count += 1
+        out = out or f"{op.lower()}_{self.count}"
+        self.nodes.append(helper.make_node(op, inputs, [out], name=f"{op}_{self.count}", **attrs))
+        return out
+
+    def model(self, name, inp, in_shape, outputs, out_shape, doc):
+        graph = helper.make_graph(
+            self.nodes,
+            name,
+            [helper.make_tensor_value_info(inp, TensorProto.FLOAT, in_shape)],
+            [helper.make_tensor_value_info(o, TensorProto.FLOAT, out_shape) for o in outputs],
+            self.inits,
+        )
+        m = helper.make_model(
+            graph,
+            opset_imports=[helper.make_opsetid("", OPSET)],
+            producer_name="verity-models-generate",
+            doc_string=doc,
+        )
+        m.ir_version = IR_VERSION
+        m = onnx.shape_inference.infer_shapes(m)
+        onnx.checker.check_model(m, full_check=True)
+        return m
+
+
+def session(model):
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    opts.intra_op_num_threads = 1
+    return ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+
+
+def ort_accuracy(sess, x, y):
+    probs = sess.run(None, {sess.get_inputs()[0].name: x})[0]
+    return float((probs.argmax(axis=1) == y).mean())
+
+
+def params(model):
+    return int(sum(np.prod(i.dims, dtype=np.int64) for i in model.graph.initializer))
+
+
+def op_types(model):
+    seen = []
+    for n in model.graph.node:
+        name = n.op_type if n.domain in ("", "ai.onnx") else f"{n.domain}.{n.op_type}"
+        if name not in seen:
+            seen.append(name)
+    return seen
+
+
+def write_model(dirpath, model, inputs, meta):
+    """Writes the model, its inputs, onnxruntime's outputs and meta.json; returns meta."""
+    dirpath.mkdir(parents=True, exist_ok=True)
+    for old in list(dirpath.glob("input_*.npy")) + list(dirpath.glob("expected_*.npy")):
+        old.unlink()
+    data = model.SerializeToString()
+    (dirpath / "model.onnx").write_bytes(data)
+    sess = session(model)
+    in_name = sess.get_inputs()[0].name
+    out_names = [o.name for o in sess.get_outputs()]
+    outputs_meta = []
+    for k, x in enumerate(inputs):
+        np.save(dirpath / f"input_{k}.npy", x, allow_pickle=False)
+        ys = sess.run(None, {in_name: x})
+        for j, y in enumerate(ys):
+            suffix = "" if j == 0 else f"_{j}"
+            np.save(dirpath / f"expected_{k}{suffix}.npy", y, allow_pickle=False)
+            if k == 0:
+                outputs_meta.append({"name": out_names[j], "dtype": str(y.dtype)})
+    meta = dict(meta)
+    meta.update(
+        {
+            "input": {"name": in_name, "dtype": "float32", "shape": list(inputs[0].shape[1:])},
+            "outputs": outputs_meta,
+            "samples": [list(x.shape) for x in inputs],
+            "ops": op_types(model),
+            "params": params(model),
+            "bytes": len(data),
+            "opset": OPSET,
+        }
+    )
+    (dirpath / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+    return meta
+
+
+# ----------------------------------------------------------------------------------------------
+# mlp-digits: scikit-learn MLP, exported by hand
+# ----------------------------------------------------------------------------------------------
+
+
+def mlp_digits(x_train, y_train, x_test, y_test):
+    clf = MLPClassifier(
+        hidden_layer_sizes=(64, 32),
+        activation="relu",
+        solver="adam",
+        alpha=1e-4,
+        batch_size=64,
+        learning_rate_init=1e-3,
+        max_iter=400,
+        random_state=0,
+        tol=1e-6,
+        n_iter_no_change=400,
+    )
+    with warnings.catch_warnings():
+        # It runs the full 400 epochs by design (n_iter_no_change=400).
+        warnings.filterwarnings("ignore", category=ConvergenceWarning)
+        clf.fit(x_train, y_train)
+    (w1, w2, w3), (b1, b2, b3) = clf.coefs_, clf.intercepts_
+    g = Graph()
+    h = g.node(
+        "Gemm",
+        ["input", g.init("fc1.weight", w1.T.astype(np.float32)), g.init("fc1.bias", b1.astype(np.float32))],
+        transB=1,
+    )
+    h = g.node("Relu", [h])
+    h = g.node("MatMul", [h, g.init("fc2.weight", w2.astype(np.float32))])
+    h = g.node("Add", [h, g.init("fc2.bias", b2.astype(np.float32))])
+    h = g.node("Relu", [h])
+    logits = g.node(
+        "Gemm",
+        [h, g.init("fc3.weight", w3.T.astype(np.float32)), g.init("fc3.bias", b3.astype(np.float32))],
+        out="logits",
+        transB=1,
+    )
+    g.node("Softmax", [logits], out="probs", axis=1)
+    model = g.model(
+        "mlp_digits",
+        "input",
+        ["N", 64],
+        ["probs", "logits"],
+        ["N", 10],
+        "MLP 64-64-32-10 (ReLU) on scikit-learn's 8x8 digits, pixel values / 16.",
+    )
+    acc = ort_accuracy(session(model), x_test, y_test)
+    return model, {
+        "what": "MLP 64-64-32-10 (ReLU, Softmax) trained with scikit-learn's MLPClassifier (Adam) on the 8x8 digits",
+        "training": "scikit-learn MLPClassifier, random_state=0, 400 epochs",
+        "test_accuracy": acc,
+        "sklearn_test_accuracy": float(clf.score(x_test, y_test)),
+    }
+
+
+# ----------------------------------------------------------------------------------------------
+# cnn-digits: a small CNN trained with numpy
+# ----------------------------------------------------------------------------------------------
+
+
+def im2col(x, k, stride, pad):
+    """[N, C, H, W] -> ([N*OH*OW, C*k*k], OH, OW) for a k x k window."""
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    win = np.lib.stride_tricks.sliding_window_view(xp, (k, k), axis=(2, 3))[:, :, ::stride, ::stride]
+    n, c, oh, ow = win.shape[:4]
+    return win.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * k * k), oh, ow
+
+
+def conv2d(x, w, b=None, stride=1, pad=0):
+    f, _, k, _ = w.shape
+    cols, oh, ow = im2col(x, k, stride, pad)
+    y = cols @ w.reshape(f, -1).T
+    if b is not None:
+        y = y + b
+    return y.reshape(x.shape[0], oh, ow, f).transpose(0, 3, 1, 2), cols
+
+
+def conv2d_backward(dy, x_shape, w, cols, pad):
+    """Gradients of a stride-1 convolution with respect to its input and weight."""
+    n, c, h, wd = x_shape
+    f, _, k, _ = w.shape
+    dflat = dy.transpose(0, 2, 3, 1).reshape(-1, f)
+    dw = (dflat.T @ cols).reshape(w.shape)
+    dcols = (dflat @ w.reshape(f, -1)).reshape(n, h, wd, c, k, k)
+    dxp = np.zeros((n, c, h + 2 * pad, wd + 2 * pad), dtype=dy.dtype)
+    for i in range(k):
+        for j in range(k):
+            dxp[:, :, i : i + h, j : j + wd] += dcols[..., i, j].transpose(0, 3, 1, 2)
+    return dxp[:, :, pad : pad + h, pad : pad + wd], dw, dflat.sum(axis=0)
+
+
+def maxpool2(x):
+    n, c, h, w = x.shape
+    blocks = x.reshape(n, c, h // 2, 2, w // 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(n, c, h // 2, w // 2, 4)
+    arg = blocks.argmax(axis=-1)
+    return np.take_along_axis(blocks, arg[..., None], axis=-1)[..., 0], arg
+
+
+def maxpool2_backward(dy, arg, shape):
+    n, c, h, w = shape
+    d = np.zeros((n, c, h // 2, w // 2, 4), dtype=dy.dtype)
+    np.put_along_axis(d, arg[..., None], dy[..., None], axis=-1)
+    return d.reshape(n, c, h // 2, w // 2, 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(shape)
+
+
+def softmax(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+BN_EPS = 1e-5
+
+
+def cnn_forward(p, x, train=False, stats=None):
+    """conv1 (no bias) -> BN -> ReLU -> pool -> conv2 + bias -> ReLU -> pool -> FC."""
+    cache = {}
+    c1, cache["cols1"] = conv2d(x, p["w1"], pad=1)
+    if train:
+        mu, var = c1.mean(axis=(0, 2, 3)), c1.var(axis=(0, 2, 3))
+        stats["mean"] = 0.9 * stats["mean"] + 0.1 * mu
+        stats["var"] = 0.9 * stats["var"] + 0.1 * var * c1.size / (c1.size - c1.shape[1])
+    else:
+        mu, var = stats["mean"], stats["var"]
+    inv = 1.0 / np.sqrt(var + BN_EPS)
+    xhat = (c1 - mu[None, :, None, None]) * inv[None, :, None, None]
+    bn = p["gamma"][None, :, None, None] * xhat + p["beta"][None, :, None, None]
+    r1 = np.maximum(bn, 0)
+    p1, cache["arg1"] = maxpool2(r1)
+    c2, cache["cols2"] = conv2d(p1, p["w2"], p["b2"], pad=1)
+    r2 = np.maximum(c2, 0)
+    p2, cache["arg2"] = maxpool2(r2)
+    flat = p2.reshape(x.shape[0], -1)
+    logits = flat @ p["wf"].T + p["bf"]
+    cache.update(dict(x=x, c1=c1, xhat=xhat, inv=inv, bn=bn, r1=r1, p1=p1, c2=c2, r2=r2, p2=p2, flat=flat))
+    return logits, cache
+
+
+def cnn_backward(p, cache, dlogits):
+    g = {}
+    g["wf"] = dlogits.T @ cache["flat"]
+    g["bf"] = dlogits.sum(axis=0)
+    dp2 = (dlogits @ p["wf"]).reshape(cache["p2"].shape)
+    dr2 = maxpool2_backward(dp2, cache["arg2"], cache["r2"].shape)
+    dc2 = dr2 * (cache["c2"] > 0)
+    dp1, g["w2"], g["b2"] = conv2d_backward(dc2, cache["p1"].shape, p["w2"], cache["cols2"], pad=1)
+    dr1 = maxpool2_backward(dp1, cache["arg1"], cache["r1"].shape)
+    dbn = dr1 * (cache["bn"] > 0)
+    xhat, inv = cache["xhat"], cache["inv"]
+    g["gamma"] = (dbn * xhat).sum(axis=(0, 2, 3))
+    g["beta"] = dbn.sum(axis=(0, 2, 3))
+    dxhat = dbn * p["gamma"][None, :, None, None]
+    m = dxhat.shape[0] * dxhat.shape[2] * dxhat.shape[3]
+    dc1 = (
+        inv[None, :, None, None]
+        / m
+        * (
+            m * dxhat
+            - dxhat.sum(axis=(0, 2, 3))[None, :, None, None]
+            - xhat * (dxhat * xhat).sum(axis=(0, 2, 3))[None, :, None, None]
+        )
+    )
+    _, g["w1"], _ = conv2d_backward(dc1, cache["x"].shape, p["w1"], cache["cols1"], pad=1)
+    return g
+
+
+def train_cnn(x_train, y_train, x_test, y_test, epochs=40, batch=64, lr=3e-3, seed=0):
+    rng = np.random.default_rng(seed)
+    he = lambda shape, fan_in: rng.normal(0.0, np.sqrt(2.0 / fan_in), shape)
+    p = {
+        "w1": he((8, 1, 3, 3), 9),
+        "gamma": np.ones(8),
+        "beta": np.zeros(8),
+        "w2": he((16, 8, 3, 3), 72),
+        "b2": np.zeros(16),
+        "wf": he((10, 64), 64),
+        "bf": np.zeros(10),
+    }
+    stats = {"mean": np.zeros(8), "var": np.ones(8)}
+    m = {k: np.zeros_like(v) for k, v in p.items()}
+    v = {k: np.zeros_like(v) for k, v in p.items()}
+    x = x_train.reshape(-1, 1, 8, 8).astype(np.float64)
+    step = 0
+    for epoch in range(epochs):
+        order = rng.permutation(len(x))
+        rate = lr * 0.5 * (1 + np.cos(np.pi * epoch / epochs))
+        for s in range(0, len(x), batch):
+            idx = order[s : s + batch]
+            logits, cache = cnn_forward(p, x[idx], train=True, stats=stats)
+            dlogits = softmax(logits)
+            dlogits[np.arange(len(idx)), y_train[idx]] -= 1.0
+            dlogits /= len(idx)
+            grads = cnn_backward(p, cache, dlogits)
+            step += 1
+            for k in p:
+                gk = grads[k] + (1e-4 * p[k] if k in ("w1", "w2", "wf") else 0.0)
+                m[k] = 0.9 * m[k] + 0.1 * gk
+                v[k] = 0.999 * v[k] + 0.001 * gk * gk
+                mh, vh = m[k] / (1 - 0.9**step), v[k] / (1 - 0.999**step)
+                p[k] -= rate * mh / (np.sqrt(vh) + 1e-8)
+    # Final BN statistics over the whole training set (inference semantics).
+    c1, _ = conv2d(x, p["w1"], pad=1)
+    stats = {"mean": c1.mean(axis=(0, 2, 3)), "var": c1.var(axis=(0, 2, 3))}
+    logits, _ = cnn_forward(p, x_test.reshape(-1, 1, 8, 8).astype(np.float64), stats=stats)
+    acc = float((logits.argmax(axis=1) == y_test).mean())
+    return p, stats, acc
+
+
+def cnn_graph(p, stats, for_quantization=False):
+    """The trained CNN as ONNX. `for_quantization` folds the BatchNormalization into conv1 (in
+    float64) and writes the classifier as MatMul + Add: the quantizer then emits QLinearConv and
+    a standard QLinearMatMul (a Gemm would become the contrib op QGemm, and onnxruntime's graph
+    optimiser would fuse MatMul + Add back into a Gemm, so it is not run)."""
+    f32 = lambda a: np.asarray(a, dtype=np.float32)
+    g = Graph()
+    if for_quantization:
+        a = p["gamma"] / np.sqrt(stats["var"] + BN_EPS)
+        h = g.node(
+            "Conv",
+            [
+                "input",
+                g.init("conv1.weight", f32(p["w1"] * a[:, None, None, None])),
+                g.init("conv1.bias", f32(p["beta"] - stats["mean"] * a)),
+            ],
+            pads=[1, 1, 1, 1],
+            kernel_shape=[3, 3],
+        )
+    else:
+        h = g.node("Conv", ["input", g.init("conv1.weight", f32(p["w1"]))], pads=[1, 1, 1, 1], kernel_shape=[3, 3])
+        h = g.node(
+            "BatchNormalization",
+            [
+                h,
+                g.init("bn1.scale", f32(p["gamma"])),
+                g.init("bn1.bias", f32(p["beta"])),
+                g.init("bn1.mean", f32(stats["mean"])),
+                g.init("bn1.var", f32(stats["var"])),
+            ],
+            epsilon=BN_EPS,
+        )
+    h = g.node("Relu", [h])
+    h = g.node("MaxPool", [h], kernel_shape=[2, 2], strides=[2, 2])
+    h = g.node(
+        "Conv",
+        [h, g.init("conv2.weight", f32(p["w2"])), g.init("conv2.bias", f32(p["b2"]))],
+        pads=[1, 1, 1, 1],
+        kernel_shape=[3, 3],
+    )
+    h = g.node("Relu", [h])
+    h = g.node("MaxPool", [h], kernel_shape=[2, 2], strides=[2, 2])
+    h = g.node("Flatten", [h], axis=1)
+    if for_quantization:
+        h = g.node("MatMul", [h, g.init("fc.weight", f32(p["wf"].T))])
+        logits = g.node("Add", [h, g.init("fc.bias", f32(p["bf"]))], out="logits")
+    else:
+        logits = g.node(
+            "Gemm", [h, g.init("fc.weight", f32(p["wf"])), g.init("fc.bias", f32(p["bf"]))], out="logits", transB=1
+        )
+    g.node("Softmax", [logits], out="probs", axis=1)
+    return g.model(
+        "cnn_digits",
+        "input",
+        ["N", 1, 8, 8],
+        ["probs", "logits"],
+        ["N", 10],
+        "CNN on scikit-learn's 8x8 digits (1x8x8 images, pixel values / 16): "
+        "Conv3x3(8)-BN-ReLU-MaxPool-Conv3x3(16)-ReLU-MaxPool-FC(10)-Softmax.",
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# cnn-digits-int8: onnxruntime static quantization (QOperator) of the CNN
+# ----------------------------------------------------------------------------------------------
+
+
+class DigitsReader(CalibrationDataReader):
+    def __init__(self, x, batch=64):
+        self.batches = [x[i : i + batch] for i in range(0, len(x), batch)]
+        self.i = 0
+
+    def get_next(self):
+        if self.i >= len(self.batches):
+            return None
+        self.i += 1
+        return {"input": self.batches[self.i - 1]}
+
+
+def quantize_cnn(float_model, x_calib):
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = Path(tmp) / "float.onnx", Path(tmp) / "int8.onnx"
+        onnx.save(float_model, src)
+        # The quantizer logs a warning recommending its pre-processing (shape inference and
+        # onnxruntime's graph optimiser): the shapes are already inferred and the optimiser is
+        # avoided on purpose (see `cnn_graph`).
+        logging.getLogger().setLevel(logging.ERROR)
+        quantize_static(
+            str(src),
+            str(dst),
+            DigitsReader(x_calib),
+            quant_format=QuantFormat.QOperator,
+            op_types_to_quantize=["Conv", "Relu", "MaxPool", "Flatten", "MatMul"],
+            per_channel=True,
+            # 7-bit weights: onnxruntime's u8s8 kernels on x86 without VNNI (vpmaddubsw) can
+            # saturate 16-bit pair sums otherwise, which would make the oracle inexact.
+            reduce_range=True,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+        )
+        model = onnx.load(dst)
+    # Also expose the integer logits straight out of QLinearMatMul.
+    qmm = [n for n in model.graph.node if n.op_type == "QLinearMatMul"]
+    assert len(qmm) == 1, [n.op_type for n in model.graph.node]
+    q_name = qmm[0].output[0]
+    for n in model.graph.node:
+        n.input[:] = ["logits_quantized" if i == q_name else i for i in n.input]
+        n.output[:] = ["logits_quantized" if o == q_name else o for o in n.output]
+    model.graph.output.append(helper.make_tensor_value_info("logits_quantized", TensorProto.UINT8, ["N", 10]))
+    # Drop opset imports of domains no node uses (the quantizer adds com.microsoft).
+    used = {n.domain for n in model.graph.node}
+    keep = [o for o in model.opset_import if o.domain in ("", "ai.onnx") or o.domain in used]
+    del model.opset_import[:]
+    model.opset_import.extend(keep)
+    model.producer_name = "verity-models-generate (onnxruntime.quantization)"
+    onnx.checker.check_model(model, full_check=True)
+    return model
+
+
+# ----------------------------------------------------------------------------------------------
+# resnet18: ImageNet-shaped, seeded random weights (not committed)
+# ----------------------------------------------------------------------------------------------
+
+
+def resnet18(seed=0):
+    """ResNet-18 (torchvision layout) with He-initialised convolutions. BatchNormalization
+    statistics are set from a forward pass over a seeded random batch (data-dependent init), so
+    activations stay normalised through all 18 layers and the logits are not degenerate."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0.0, 1.0, (2, 3, 224, 224))
+    g = Graph()
+
+    def conv_bn(h, x, cin, cout, k, stride, name, relu=True):
+        w = rng.normal(0.0, np.sqrt(2.0 / (cin * k * k)), (cout, cin, k, k))
+        y, _ = conv2d(x, w, stride=stride, pad=k // 2)
+        mean, var = y.mean(axis=(0, 2, 3)), y.var(axis=(0, 2, 3))
+        gamma = 1.0 + 0.1 * rng.normal(size=cout)
+        beta = 0.1 * rng.normal(size=cout)
+        y = (y - mean[None, :, None, None]) / np.sqrt(var + BN_EPS)[None, :, None, None]
+        y = gamma[None, :, None, None] * y + beta[None, :, None, None]
+        f32 = lambda a: np.asarray(a, dtype=np.float32)
+        h = g.node(
+            "Conv",
+            [h, g.init(f"{name}.weight", f32(w))],
+            kernel_shape=[k, k],
+            strides=[stride, stride],
+            pads=[k // 2] * 4,
+        )
+        h = g.node(
+            "BatchNormalization",
+            [
+                h,
+                g.init(f"{name}.bn.scale", f32(gamma)),
+                g.init(f"{name}.bn.bias", f32(beta)),
+                g.init(f"{name}.bn.mean", f32(mean)),
+                g.init(f"{name}.bn.var", f32(var)),
+            ],
+            epsilon=BN_EPS,
+        )
+        if relu:
+            h = g.node("Relu", [h])
+            y = np.maximum(y, 0)
+        return h, y
+
+    h, x = conv_bn("input", x, 3, 64, 7, 2, "conv1")
+    h = g.node("MaxPool", [h], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])
+    xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)), constant_values=-np.inf)
+    x = np.lib.stride_tricks.sliding_window_view(xp, (3, 3), axis=(2, 3))[:, :, ::2, ::2].max(axis=(4, 5))
+    cin = 64
+    for layer, cout in enumerate([64, 128, 256, 512], start=1):
+        for block in range(2):
+            stride = 2 if (layer > 1 and block == 0) else 1
+            name = f"layer{layer}.{block}"
+            a, y = conv_bn(h, x, cin, cout, 3, stride, f"{name}.conv1")
+            a, y = conv_bn(a, y, cout, cout, 3, 1, f"{name}.conv2", relu=False)
+            if stride != 1 or cin != cout:
+                s, sx = conv_bn(h, x, cin, cout, 1, stride, f"{name}.downsample", relu=False)
+            else:
+                s, sx = h, x
+            h = g.node("Relu", [g.node("Add", [a, s])])
+            x = np.maximum(y + sx, 0)
+            cin = cout
+    h = g.node("GlobalAveragePool", [h])
+    h = g.node("Flatten", [h], axis=1)
+    wf = rng.normal(0.0, np.sqrt(1.0 / 512), (1000, 512)).astype(np.float32)
+    logits = g.node("Gemm", [h, g.init("fc.weight", wf), g.init("fc.bias", np.zeros(1000, np.float32))], out="logits", transB=1)
+    g.node("Softmax", [logits], out="probs", axis=1)
+    return g.model(
+        "resnet18",
+        "input",
+        [1, 3, 224, 224],
+        ["probs", "logits"],
+        [1, 1000],
+        "ResNet-18-shaped ImageNet CNN with seeded random weights (not trained).",
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# README
+# ----------------------------------------------------------------------------------------------
+
+README_HEAD = """\
+# Models
+
+Small real ONNX models with sample inputs and **expected outputs computed by onnxruntime**
+(CPU provider, graph optimisations off, one thread): an oracle Verity did not write. They are
+the end-to-end fixtures of the ONNX front end (`engine/onnx/tests/repo_models.rs` compiles each
+one, runs it with the canonical executor and compares).
+
+Generated by [`generate.py`](generate.py) with fixed seeds; do not edit by hand. To regenerate
+(in a throwaway venv outside the repo):
+
+```sh
+python3 -m venv ~/.cache/verity/venv
+~/.cache/verity/venv/bin/pip install numpy onnx==1.19.1 scikit-learn onnxruntime
+~/.cache/verity/venv/bin/python models/generate.py            # rewrites models/
+~/.cache/verity/venv/bin/python models/generate.py --resnet   # also ~/.cache/verity/models/resnet18/
+```
+
+| name | what | ops | params | test accuracy | size | how generated |
+|---|---|---|---:|---:|---:|---|
+"""
+
+README_TAIL = """
+Accuracy is top-1 on the 360-image test split of scikit-learn's `load_digits` (1797 8×8 images,
+80/20 stratified split with `random_state=0`), measured with onnxruntime on the ONNX file
+itself.
+
+Each `models/<name>/` holds `model.onnx`, `meta.json` (input/output names, types, ops,
+accuracy), sample inputs `input_<k>.npy` (float32, the first 1, next 4 and next 16 test
+images, batch dimension `N`), and onnxruntime's outputs: `expected_<k>.npy` is output 0
+(`probs`), `expected_<k>_<j>.npy` output `j` (`logits`; for the int8 model `expected_<k>_2.npy`
+is the uint8 output of `QLinearMatMul`, before dequantisation).
+
+**`resnet18`** (`--resnet`, not committed: ~47 MB) is a ResNet-18-shaped ImageNet CNN
+(1×3×224×224 → 1000; conv/BN/ReLU, max pool, 8 basic blocks with residual `Add`, global average
+pool, Gemm, Softmax) with seeded random He-initialised weights; its BatchNormalization
+statistics come from a forward pass over a seeded random batch so that activations stay
+normalised. It is written with one input and onnxruntime's output to
+`~/.cache/verity/models/resnet18/` (`~/.cache/verity/models/resnet18.onnx` links to the model),
+for benchmarks and the ImageNet-size end-to-end run.
+
+## Tests that use them
+
+- `engine/onnx/tests/repo_models.rs`: compiles each model for each input's batch size, runs the
+  canonical executor and compares with onnxruntime: floats within `1e-5 + 1e-3·|expected|`,
+  every sample classified alike, and for `cnn-digits-int8` the uint8 logits and the
+  dequantized logits bit for bit (only the final softmax's `exp` may differ in the last bits).
+  It also runs `resnet18` when it has been generated. `VERITY_MODELS_DIR` points it at another
+  directory with the same layout (e.g. the whole digits test set).
+- `engine/wasm-probe/tests/repo_models_wasm.rs`: the same compiled programs give bit-identical
+  outputs and trace roots natively and in wasm (`--ignored` adds `resnet18`).
+"""
+
+
+def readme_row(name, meta, how):
+    acc = meta.get("test_accuracy")
+    return (
+        f"| `{name}` | {meta['what']} | {', '.join(meta['ops'])} | {meta['params']:,} | "
+        f"{'' if acc is None else f'{acc * 100:.1f} %'} | {meta['bytes'] / 1024:.1f} KiB | {how} |\n"
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--resnet", action="store_true", help="also write ResNet-18 to ~/.cache/verity/models")
+    ap.add_argument("--out", type=Path, default=HERE, help="directory for the committed models (default: models/)")
+    args = ap.parse_args()
+
+    x_train, x_test, y_train, y_test = digits()
+    print(f"digits: {len(x_train)} train / {len(x_test)} test images")
+    rows = []
+
+    model, meta = mlp_digits(x_train, y_train, x_test, y_test)
+    meta = write_model(args.out / "mlp-digits", model, samples(x_test, (64,)), meta)
+    print(f"mlp-digits: test accuracy {meta['test_accuracy']:.4f} ({meta['params']} params, {meta['bytes']} bytes)")
+    rows.append(readme_row("mlp-digits", meta, "scikit-learn `MLPClassifier`, exported with `onnx.helper`"))
+
+    p, stats, np_acc = train_cnn(x_train, y_train, x_test, y_test)
+    cnn = cnn_graph(p, stats)
+    acc = ort_accuracy(session(cnn), x_test.reshape(-1, 1, 8, 8), y_test)
+    meta = {
+        "what": "CNN Conv3×3(8)-BN-ReLU-MaxPool-Conv3×3(16)-ReLU-MaxPool-Gemm(10)-Softmax on 1×8×8 digits",
+        "training": "numpy (im2col conv, batch-norm, Adam with cosine decay, 40 epochs, seed 0)",
+        "test_accuracy": acc,
+        "numpy_test_accuracy": np_acc,
+    }
+    meta = write_model(args.out / "cnn-digits", cnn, samples(x_test, (1, 8, 8)), meta)
+    print(f"cnn-digits: test accuracy {acc:.4f} (numpy {np_acc:.4f}; {meta['params']} params, {meta['bytes']} bytes)")
+    rows.append(readme_row("cnn-digits", meta, "trained with numpy in the script, written with `onnx.helper`"))
+
+    int8 = quantize_cnn(cnn_graph(p, stats, for_quantization=True), x_train.reshape(-1, 1, 8, 8))
+    acc = ort_accuracy(session(int8), x_test.reshape(-1, 1, 8, 8), y_test)
+    meta = {
+        "what": "`cnn-digits` statically quantized to int8 (uint8 activations, per-channel 7-bit int8 weights)",
+        "training": "onnxruntime.quantization.quantize_static, QOperator format, MinMax calibration on the training images",
+        "test_accuracy": acc,
+    }
+    meta = write_model(args.out / "cnn-digits-int8", int8, samples(x_test, (1, 8, 8)), meta)
+    print(f"cnn-digits-int8: test accuracy {acc:.4f} ({meta['params']} params, {meta['bytes']} bytes); ops {meta['ops']}")
+    rows.append(
+        readme_row(
+            "cnn-digits-int8",
+            meta,
+            "`onnxruntime.quantization.quantize_static` (QOperator, per-channel, reduce_range) of `cnn-digits` "
+            "with BN folded into conv1 and the classifier as MatMul + Add, calibrated on the training images",
+        )
+    )
+
+    (args.out / "README.md").write_text(README_HEAD + "".join(rows) + README_TAIL)
+
+    if args.resnet:
+        out = Path(os.environ["HOME"]) / ".cache/verity/models/resnet18"
+        model = resnet18()
+        x = np.random.default_rng(1).normal(0.0, 1.0, (1, 3, 224, 224)).astype(np.float32)
+        meta = write_model(out, model, [x], {"what": "ResNet-18, seeded random weights", "test_accuracy": None})
+        link = out.parent / "resnet18.onnx"
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to("resnet18/model.onnx")
+        print(f"resnet18: {meta['params']} params, {meta['bytes']} bytes -> {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs the FRAME benchmarks of Verity's pallets in the real wasm runtime and regenerates each
+# pallet's weights.rs. Builds verity-node with `--features runtime-benchmarks` (same target
+# directory, so crates whose features do not change are reused).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+cargo build --release --locked -p verity-node --features runtime-benchmarks
+node="$CARGO_TARGET_DIR/release/verity-node"
+for pallet in models workers inference; do
+	"$node" benchmark pallet \
+		--chain dev \
+		--pallet "pallet_$pallet" \
+		--extrinsic '*' \
+		--steps "${BENCH_STEPS:-20}" \
+		--repeat "${BENCH_REPEAT:-5}" \
+		--wasm-execution compiled \
+		--heap-pages 4096 \
+		--template scripts/weight-template.hbs \
+		--output "pallets/$pallet/src/weights.rs"
+done
