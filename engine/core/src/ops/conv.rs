@@ -390,7 +390,8 @@ impl PackB for Im2col2d<'_> {
 					}
 					.max(lo);
 					Self::put(out, kc, kk, col, None, lo);
-					if self.sw == 1 {
+					// `hi == lo`: the tap reads only padding for the whole run.
+					if hi > lo && self.sw == 1 {
 						let s = (base + lo as isize) as usize;
 						Self::put(out, kc, kk, col + lo, Some(&row[s..s + (hi - lo)]), hi - lo);
 					} else {

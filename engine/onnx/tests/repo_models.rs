@@ -1,0 +1,247 @@
+//! The repository's real models (`models/`, written by `models/generate.py`): each is compiled
+//! for the batch size of each committed input, run with the canonical executor, and compared
+//! with the outputs onnxruntime computed (`expected_<k>.npy` for output 0,
+//! `expected_<k>_<j>.npy` for output `j`).
+//!
+//! Tolerances: floats `|got − want| ≤ 1e-5 + 1e-3·|want|`; integer outputs exactly; the int8
+//! model's dequantized logits exactly too (its integer pipeline is exact, and `(q − zp)·scale +
+//! bias` is one rounding per step in both engines); its softmax within the float tolerance
+//! (`exp` differs in the last bits between onnxruntime and `libm`). Every model must also
+//! classify every sample as onnxruntime does.
+//!
+//! Run with `cargo test --release -p verity-onnx --test repo_models -- --nocapture` for the
+//! report.
+
+use std::{
+	path::{Path, PathBuf},
+	time::Instant,
+};
+
+use verity_engine::{commit::to_hex, execute, DType, Tensor};
+use verity_onnx::{compile, read_npy};
+
+const RTOL: f64 = 1e-3;
+const ATOL: f64 = 1e-5;
+
+/// A committed model and how to compare its outputs.
+struct RepoModel {
+	/// Directory under `models/`.
+	name: &'static str,
+	/// Program output names, in order.
+	outputs: &'static [&'static str],
+	/// Outputs that must match bit for bit (besides integer outputs, which always must).
+	exact: &'static [&'static str],
+}
+
+const MODELS: &[RepoModel] = &[
+	RepoModel {
+		name: "mlp-digits",
+		outputs: &["probs", "logits"],
+		exact: &[],
+	},
+	RepoModel {
+		name: "cnn-digits",
+		outputs: &["probs", "logits"],
+		exact: &[],
+	},
+	RepoModel {
+		name: "cnn-digits-int8",
+		outputs: &["probs", "logits", "logits_quantized"],
+		exact: &["logits"],
+	},
+];
+
+/// `$VERITY_MODELS_DIR` (a directory with the same layout, e.g. for a larger sample set), else
+/// the repository's `models/`.
+fn models_dir() -> PathBuf {
+	match std::env::var_os("VERITY_MODELS_DIR") {
+		Some(d) => PathBuf::from(d),
+		None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models"),
+	}
+}
+
+fn npy(path: &Path) -> Tensor {
+	read_npy(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Largest absolute and relative differences of two float tensors, and the number of elements
+/// outside the tolerance.
+fn float_diff(got: &[f32], want: &[f32]) -> (f64, f64, usize) {
+	let (mut abs, mut rel, mut bad) = (0f64, 0f64, 0);
+	for (&g, &w) in got.iter().zip(want) {
+		let (g, w) = (g as f64, w as f64);
+		let d = (g - w).abs();
+		abs = abs.max(d);
+		if w != 0.0 {
+			rel = rel.max(d / w.abs());
+		}
+		if !(d <= ATOL + RTOL * w.abs()) {
+			bad += 1;
+		}
+	}
+	(abs, rel, bad)
+}
+
+/// Index of the largest value in each row of a `[N, C]` float tensor.
+fn argmax_rows(t: &Tensor) -> Vec<usize> {
+	let c = t.shape()[1];
+	t.as_f32()
+		.unwrap()
+		.chunks(c)
+		.map(|row| {
+			row.iter()
+				.enumerate()
+				.fold(0, |best, (i, &x)| if x > row[best] { i } else { best })
+		})
+		.collect()
+}
+
+/// Compiles and runs every committed input of the model in `dir`; collects what disagrees.
+fn check_model(dir: &Path, m: &RepoModel, failures: &mut Vec<String>) {
+	let onnx = std::fs::read(dir.join("model.onnx"))
+		.unwrap_or_else(|e| panic!("{}: {e} (run models/generate.py)", dir.display()));
+	let mut k = 0;
+	while dir.join(format!("input_{k}.npy")).is_file() {
+		let case = format!("{}[{k}]", m.name);
+		let input = npy(&dir.join(format!("input_{k}.npy")));
+		let model = compile(&onnx, &[("input", input.shape().to_vec())])
+			.unwrap_or_else(|e| panic!("{case}: compile failed: {e}"));
+		assert_eq!(model.output_names, m.outputs, "{case}: output names");
+		let again = compile(&onnx, &[("input", input.shape().to_vec())]).unwrap();
+		assert_eq!(
+			again.model_root(),
+			model.model_root(),
+			"{case}: compilation is not deterministic"
+		);
+		let started = Instant::now();
+		let (outputs, trace) = execute(&model.program, std::slice::from_ref(&input))
+			.unwrap_or_else(|e| panic!("{case}: execution failed: {e}"));
+		println!(
+			"{case}: input {:?}, {} nodes, ran in {:.1?}, model root {}, trace root {}",
+			input.shape(),
+			model.node_count(),
+			started.elapsed(),
+			to_hex(&model.model_root()),
+			to_hex(&trace.root())
+		);
+		for (j, (name, got)) in m.outputs.iter().zip(&outputs).enumerate() {
+			let suffix = if j == 0 {
+				String::new()
+			} else {
+				format!("_{j}")
+			};
+			let want = npy(&dir.join(format!("expected_{k}{suffix}.npy")));
+			compare(
+				&case,
+				name,
+				got,
+				&want,
+				m.exact.contains(name),
+				j == 0,
+				failures,
+			);
+		}
+		k += 1;
+	}
+	assert!(k > 0, "{}: no input_<k>.npy", dir.display());
+}
+
+/// Compares one output with onnxruntime's; `classes`: also compare the argmax of each row.
+fn compare(
+	case: &str,
+	name: &str,
+	got: &Tensor,
+	want: &Tensor,
+	exact: bool,
+	classes: bool,
+	failures: &mut Vec<String>,
+) {
+	if got.dtype() != want.dtype() || got.shape() != want.shape() {
+		failures.push(format!(
+			"{case} {name}: got {} {:?}, onnxruntime {} {:?}",
+			got.dtype(),
+			got.shape(),
+			want.dtype(),
+			want.shape()
+		));
+		return;
+	}
+	if got.dtype() == DType::F32 {
+		let (g, w) = (got.as_f32().unwrap(), want.as_f32().unwrap());
+		let (abs, rel, bad) = float_diff(g, w);
+		let same_bits = got.bit_eq(want);
+		println!("  {name}: max |diff| {abs:.3e}, max rel {rel:.3e}, bit-identical {same_bits}");
+		if bad > 0 {
+			failures.push(format!(
+				"{case} {name}: {bad} elements outside rtol {RTOL} / atol {ATOL} (max |diff| {abs:e})"
+			));
+		}
+		if exact && !same_bits {
+			failures.push(format!(
+				"{case} {name}: not bit-identical to onnxruntime (max |diff| {abs:e})"
+			));
+		}
+		if classes {
+			let (a, b) = (argmax_rows(got), argmax_rows(want));
+			let differ = a.iter().zip(&b).filter(|(x, y)| x != y).count();
+			if differ > 0 {
+				failures.push(format!(
+					"{case}: {differ} of {} samples classified differently",
+					a.len()
+				));
+			}
+		}
+	} else {
+		let (g, w) = (got.to_le_bytes(), want.to_le_bytes());
+		let size = got.dtype().size();
+		let differ = g
+			.chunks(size)
+			.zip(w.chunks(size))
+			.filter(|(a, b)| a != b)
+			.count();
+		println!(
+			"  {name}: {}, {differ} of {} elements differ",
+			got.dtype(),
+			got.len()
+		);
+		if differ > 0 {
+			failures.push(format!(
+				"{case} {name}: {differ} integer elements differ from onnxruntime"
+			));
+		}
+	}
+}
+
+#[test]
+fn repo_models_match_onnxruntime() {
+	let mut failures = Vec::new();
+	for m in MODELS {
+		check_model(&models_dir().join(m.name), m, &mut failures);
+	}
+	assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The ImageNet-size CNN, when `models/generate.py --resnet` has written it (it is too large to
+/// commit); skipped otherwise.
+#[test]
+fn resnet18_matches_onnxruntime_if_generated() {
+	let Some(home) = std::env::var_os("HOME") else {
+		return;
+	};
+	let dir = Path::new(&home).join(".cache/verity/models/resnet18");
+	if !dir.join("model.onnx").is_file() {
+		println!(
+			"skipped: {} not found (run `models/generate.py --resnet`)",
+			dir.display()
+		);
+		return;
+	}
+	let m = RepoModel {
+		name: "resnet18",
+		outputs: &["probs", "logits"],
+		exact: &[],
+	};
+	let mut failures = Vec::new();
+	check_model(&dir, &m, &mut failures);
+	assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
