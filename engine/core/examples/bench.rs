@@ -144,7 +144,6 @@ fn resnet(depth: [usize; 4], bottleneck: bool, fuse: bool) -> Program {
 				dilations: vec![],
 				ceil_mode: false,
 			},
-			storage_order: 0,
 		},
 		&[Some(x)],
 	);
@@ -323,7 +322,6 @@ fn main() {
 				dilations: vec![],
 				ceil_mode: false,
 			},
-			storage_order: 0,
 		};
 		let ctx = ops::Ctx::new();
 		time("maxpool 64x112x112 k3s2", 10, || {

@@ -16,8 +16,8 @@
 //!   neither duplicated nor hashed again). The root binds the leaf count:
 //!   `root = H(0x03 ‖ leaf count (u64 LE) ‖ top node)`, so a proof verifies for one leaf count
 //!   only. The top node of zero leaves is `H(0x02)`.
-//! * **Trace:** one leaf per node output, in node order then output index (see
-//!   [`crate::ir`]); the leaf is the output's tensor hash. Trace root = Merkle root of the leaves.
+//! * **Trace:** one leaf per node, in node order: leaf `i` is the tensor hash of node `i`'s
+//!   (only) output (see [`crate::ir`]). Trace root = Merkle root of the leaves.
 //! * **Model root:** Merkle root over, in this order, `H(NODE_TAG ‖ SCALE(node))` for each node,
 //!   the tensor hash of each weight, and `H(HEADER_TAG ‖ SCALE(ProgramHeader))`. With `N` nodes
 //!   and `W` weights: node `i` is leaf `i`, weight `j` is leaf `N + j`, the header is leaf
@@ -271,7 +271,7 @@ pub fn verify_proof(
 	used == proof.siblings.len() && bind_count(leaf_count, &h) == *root
 }
 
-/// The execution trace: one tensor hash per node output (see [`crate::ir`] for the order).
+/// The execution trace: leaf `i` is the tensor hash of node `i`'s output (see [`crate::ir`]).
 #[derive(Clone, Debug, PartialEq, Eq, Default, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
 pub struct Trace {
 	/// Leaves in trace order.

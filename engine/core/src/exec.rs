@@ -1,9 +1,9 @@
 //! The canonical executor: whole programs (with their trace) and single nodes (fraud proofs).
 //!
-//! Execution is sequential in node order. After each node, float outputs are NaN-canonicalised,
-//! checked against the node's declared types, hashed into the trace, and intermediate values
-//! are freed after their last use (program outputs are kept). Results and trace are
-//! bit-identical for every [`ExecOptions`] and on every platform.
+//! Execution is sequential in node order. After each node, its one output is NaN-canonicalised,
+//! checked against the node's declared type and hashed into the trace (node `i` is leaf `i`);
+//! intermediate values are freed after their last use (program outputs are kept). Results and
+//! trace are bit-identical for every [`ExecOptions`] and on every platform.
 
 use alloc::{vec, vec::Vec};
 use core::fmt;
@@ -223,47 +223,40 @@ impl Prepared {
 }
 
 /// Runs a node's kernel; an output without elements is fully determined by its type, so a node
-/// whose declared outputs are all empty is not run at all.
+/// whose declared output is empty is not run at all.
 fn run_op(node: &Node, args: &[Option<&Tensor>], ctx: &Ctx) -> Result<Vec<Tensor>, OpError> {
-	if node.outputs.iter().all(|t| t.num_elements() == Some(0)) {
-		return node
-			.outputs
-			.iter()
-			.map(|t| {
-				let dims = t.dims().map_err(|_| OpError::TooLarge)?;
-				Tensor::zeros(t.dtype, &dims).map_err(|_| OpError::TooLarge)
-			})
-			.collect();
+	if let [t] = node.outputs.as_slice() {
+		if t.num_elements() == Some(0) {
+			let dims = t.dims().map_err(|_| OpError::TooLarge)?;
+			return Ok(vec![
+				Tensor::zeros(t.dtype, &dims).map_err(|_| OpError::TooLarge)?
+			]);
+		}
 	}
 	ops::run(&node.op, args, ctx)
 }
 
-/// Checks outputs against the declared types, canonicalises NaNs, keeps the declared count.
-fn finish_outputs(
-	node: &Node,
-	index: u32,
-	mut outs: Vec<Tensor>,
-) -> Result<Vec<Tensor>, ExecError> {
-	outs.truncate(node.outputs.len());
-	if outs.len() != node.outputs.len() {
+/// Checks that the kernel produced exactly the node's one declared output, with the declared
+/// type, and canonicalises its NaNs.
+fn finish_output(node: &Node, index: u32, outs: Vec<Tensor>) -> Result<Tensor, ExecError> {
+	let count = outs.len();
+	let (Ok([mut t]), [ty]) = (<[Tensor; 1]>::try_from(outs), node.outputs.as_slice()) else {
 		return Err(ExecError::Invalid(ValidationError::OutputCount {
 			node: index,
 			declared: node.outputs.len() as u32,
-			inferred: outs.len() as u32,
+			inferred: count as u32,
 		}));
+	};
+	t.canonicalize_nans();
+	if !ty.matches(&t) {
+		return Err(ExecError::OutputMismatch {
+			node: index,
+			output: 0,
+			expected: ty.clone(),
+			got: t.tensor_type(),
+		});
 	}
-	for (o, (t, ty)) in outs.iter_mut().zip(&node.outputs).enumerate() {
-		t.canonicalize_nans();
-		if !ty.matches(t) {
-			return Err(ExecError::OutputMismatch {
-				node: index,
-				output: o as u32,
-				expected: ty.clone(),
-				got: t.tensor_type(),
-			});
-		}
-	}
-	Ok(outs)
+	Ok(t)
 }
 
 fn run_validated(
@@ -287,27 +280,27 @@ fn run_validated(
 			});
 		}
 	}
-	let offsets = program.leaf_offsets();
-	let leaf_count = program.leaf_count() as usize;
-	// Last node reading each leaf; program outputs are never freed.
-	let mut last_use = vec![0usize; leaf_count];
-	let mut keep = vec![false; leaf_count];
+	let n_nodes = program.nodes.len();
+	// Node `i`'s output is value `i` and trace leaf `i`. Last node reading each value; program
+	// outputs are never freed.
+	let mut last_use = vec![0usize; n_nodes];
+	let mut keep = vec![false; n_nodes];
 	for (n, node) in program.nodes.iter().enumerate() {
 		for input in node.inputs.iter().flatten() {
-			if let ValueRef::Node { node: p, output } = input.source {
-				last_use[offsets[p as usize] as usize + output as usize] = n;
+			if let ValueRef::Node { node: p, .. } = input.source {
+				last_use[p as usize] = n;
 			}
 		}
 	}
 	for out in &program.outputs {
-		if let ValueRef::Node { node, output } = out.source {
-			keep[offsets[node as usize] as usize + output as usize] = true;
+		if let ValueRef::Node { node, .. } = out.source {
+			keep[node as usize] = true;
 		}
 	}
 	let isa = opts.isa();
-	let mut values: Vec<Option<Tensor>> = (0..leaf_count).map(|_| None).collect();
+	let mut values: Vec<Option<Tensor>> = (0..n_nodes).map(|_| None).collect();
 	let mut trace = Trace {
-		leaves: Vec::with_capacity(leaf_count),
+		leaves: Vec::with_capacity(n_nodes),
 	};
 	let missing = |n: usize| ExecError::Op {
 		node: n as u32,
@@ -324,8 +317,8 @@ fn run_validated(
 					ValueRef::Weight(j) => {
 						program.weights.get(j as usize).ok_or_else(|| missing(n))?
 					}
-					ValueRef::Node { node: p, output } => values
-						.get(offsets[p as usize] as usize + output as usize)
+					ValueRef::Node { node: p, .. } => values
+						.get(p as usize)
 						.and_then(|v| v.as_ref())
 						.ok_or_else(|| missing(n))?,
 				}),
@@ -342,43 +335,38 @@ fn run_validated(
 			error,
 		})?;
 		drop(args);
-		let outs = finish_outputs(node, n as u32, outs)?;
-		for (o, t) in outs.into_iter().enumerate() {
-			trace.leaves.push(tensor_hash_threads(&t, opts.threads));
-			values[offsets[n] as usize + o] = Some(t);
-		}
+		let out = finish_output(node, n as u32, outs)?;
+		trace.leaves.push(tensor_hash_threads(&out, opts.threads));
+		values[n] = Some(out);
 		// Free values whose last reader was this node.
 		for input in node.inputs.iter().flatten() {
-			if let ValueRef::Node { node: p, output } = input.source {
-				let leaf = offsets[p as usize] as usize + output as usize;
-				if last_use[leaf] == n && !keep[leaf] {
-					values[leaf] = None;
+			if let ValueRef::Node { node: p, .. } = input.source {
+				let p = p as usize;
+				if last_use[p] == n && !keep[p] {
+					values[p] = None;
 				}
 			}
 		}
 	}
 	let mut outputs = Vec::with_capacity(program.outputs.len());
-	for out in &program.outputs {
-		let ValueRef::Node { node, output } = out.source else {
-			return Err(ExecError::Invalid(ValidationError::BadOutput {
-				output: 0,
+	for (j, out) in program.outputs.iter().enumerate() {
+		let node = program
+			.output_node(j)
+			.ok_or(ExecError::Invalid(ValidationError::BadOutput {
+				output: j as u32,
 				source: out.source,
-			}));
-		};
-		let leaf = offsets[node as usize] as usize + output as usize;
-		let t = values[leaf]
-			.as_ref()
-			.ok_or_else(|| missing(node as usize))?;
+			}))? as usize;
+		let t = values[node].as_ref().ok_or_else(|| missing(node))?;
 		outputs.push(t.clone());
 	}
 	Ok((outputs, trace))
 }
 
 /// Re-executes one node on the given inputs (what the runtime does in a fraud proof): checks
-/// the node's declared types (op inference on them must reproduce its declared outputs), that
+/// the node's declared types (exactly one output, which op inference must reproduce), that
 /// every input is present exactly where the node has one and has exactly the declared type,
-/// then runs the kernel. Outputs are NaN-canonicalised; hash them with
-/// [`crate::commit::tensor_hash`] to compare with trace leaves.
+/// then runs the kernel. Returns the node's one output (a one-element vector), NaN-canonicalised;
+/// hash it with [`crate::commit::tensor_hash`] to compare with the node's trace leaf.
 pub fn execute_node(node: &Node, inputs: &[Option<&Tensor>]) -> Result<Vec<Tensor>, ExecError> {
 	execute_node_with(node, inputs, &ExecOptions::default())
 }
@@ -421,5 +409,5 @@ pub fn execute_node_with(
 		op: node.op.name(),
 		error,
 	})?;
-	finish_outputs(node, 0, outs)
+	Ok(vec![finish_output(node, 0, outs)?])
 }

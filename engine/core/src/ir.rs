@@ -1,25 +1,27 @@
 //! The canonical program IR: what the ONNX front end emits and the executor, the commitments
 //! and the runtime consume. Every type is SCALE-encodable with stable indices.
 //!
-//! # Value numbering
-//! A program has one flat value space, numbered in this order:
-//! 1. the program inputs `0 .. I` ([`ValueRef::Input`]),
-//! 2. the weights `I .. I + W` ([`ValueRef::Weight`]),
-//! 3. every node's outputs, node by node in program order and, within a node, by output index
-//!    ([`ValueRef::Node`]).
+//! # Values
+//! A node reads program inputs ([`ValueRef::Input`]), weights ([`ValueRef::Weight`]) and the
+//! outputs of earlier nodes ([`ValueRef::Node`]). Nodes are in topological (execution) order.
 //!
-//! # Trace leaves
-//! The execution trace has one leaf per node output, in that same order: the leaf of output `o`
-//! of node `n` is `leaf_offset(n) + o`, where `leaf_offset(n)` is the number of outputs of nodes
-//! `0 .. n` (see [`Program::leaf_index`]). Equivalently, leaf index = flat value index − I − W.
-//! When every node has exactly one output, the leaf index *is* the node index.
+//! # One output per node, one trace leaf per node
+//! Every node has exactly one output: [`Program::validate`] and [`Node::check_types`] refuse a
+//! node that declares any other number, and no op produces more than one. (ONNX operators with
+//! several outputs are lowered by the front end to one node per output, or refused.) Hence:
+//!
+//! * the output of node `i` is referenced as `ValueRef::Node { node: i, output: 0 }`;
+//! * the execution trace has one leaf per node, in program order: **node `i`'s output is trace
+//!   leaf `i`**, and a program with `N` nodes has `N` leaves;
+//! * program output `j` is trace leaf [`Program::output_node`]`(j)`.
 //!
 //! # Validity
 //! [`Program::validate`] checks everything the executor relies on: the version, caps on sizes,
-//! that every reference points to an existing, *earlier* value, that every node's declared input
-//! types equal the types of the values they reference, and that type inference of each op (arity,
-//! element types, shapes, attributes) reproduces the declared output types exactly. A decoded
-//! program that validates can be executed without further checks, and execution never panics.
+//! that every node declares exactly one output, that every reference points to an existing,
+//! *earlier* value, that every node's declared input types equal the types of the values they
+//! reference, and that type inference of each op (arity, element types, shapes, attributes)
+//! reproduces the declared output type exactly. A decoded program that validates can be
+//! executed without further checks, and execution never panics.
 
 use alloc::{string::String, vec::Vec};
 use codec::{Decode, DecodeWithMemTracking, Encode};
@@ -38,7 +40,7 @@ pub const IR_VERSION: u16 = 1;
 pub const MAX_NODES: usize = 1 << 20;
 /// Largest number of program inputs, weights, or outputs (each).
 pub const MAX_VALUES: usize = 1 << 20;
-/// Largest number of inputs or outputs of one node.
+/// Largest number of inputs of one node.
 pub const MAX_NODE_ARITY: usize = 4096;
 /// Largest length of an attribute list (axes, pads, shapes, …).
 pub const MAX_ATTR_LEN: usize = 64;
@@ -88,12 +90,13 @@ pub enum ValueRef {
 	/// Weight `j`.
 	#[codec(index = 1)]
 	Weight(u32),
-	/// Output `output` of node `node` (an earlier node).
+	/// The output of node `node` (an earlier node). Every node has exactly one output, so
+	/// `output` is always 0 in a valid program.
 	#[codec(index = 2)]
 	Node {
 		/// Producing node.
 		node: u32,
-		/// Output index of that node.
+		/// Output index of that node (always 0).
 		output: u32,
 	},
 }
@@ -118,7 +121,8 @@ pub struct Node {
 	/// Inputs by position; `None` is an omitted optional input (ONNX's empty name). Trailing
 	/// omitted inputs may also be left out entirely.
 	pub inputs: Vec<Option<NodeInput>>,
-	/// Types of the outputs, in order.
+	/// Type of the output: exactly one element in a valid program (see the module
+	/// documentation).
 	pub outputs: Vec<TensorType>,
 }
 
@@ -492,13 +496,11 @@ pub enum Op {
 	/// Transposed convolution: `X, W, B?`.
 	#[codec(index = 3)]
 	ConvTranspose(ConvTransposeAttrs),
-	/// Max pooling: `X` → `Y, Indices?`.
+	/// Max pooling: `X` → `Y` (ONNX's optional `Indices` output is not part of the IR).
 	#[codec(index = 4)]
 	MaxPool {
 		/// Window.
 		pool: PoolAttrs,
-		/// Indices in column-major (1) instead of row-major (0) order.
-		storage_order: u8,
 	},
 	/// Average pooling: `X`.
 	#[codec(index = 5)]
@@ -678,14 +680,8 @@ pub enum Op {
 		/// Axis (non-negative).
 		axis: u32,
 	},
-	/// Split along `axis` into `splits.len()` outputs: `X`.
-	#[codec(index = 37)]
-	Split {
-		/// Axis (non-negative).
-		axis: u32,
-		/// Output lengths along the axis (sum = input length).
-		splits: Vec<u64>,
-	},
+	// Index 37 is retired (it was a multi-output `Split`; the front end lowers ONNX `Split` to
+	// one `Slice` per output). Do not reuse it.
 	/// ONNX Slice with constant starts/ends/axes/steps (clamped as ONNX specifies): `X`.
 	#[codec(index = 38)]
 	Slice {
@@ -881,7 +877,6 @@ impl Op {
 			Op::Flatten { .. } => "Flatten",
 			Op::Transpose { .. } => "Transpose",
 			Op::Concat { .. } => "Concat",
-			Op::Split { .. } => "Split",
 			Op::Slice { .. } => "Slice",
 			Op::Gather { .. } => "Gather",
 			Op::Squeeze { .. } => "Squeeze",
@@ -925,10 +920,17 @@ pub enum ValidationError {
 		/// Why.
 		error: TensorError,
 	},
-	/// A node has too many inputs or outputs.
+	/// A node has too many inputs.
 	NodeArity {
 		/// Node index.
 		node: u32,
+	},
+	/// A node does not declare exactly one output (see the module documentation).
+	NotSingleOutput {
+		/// Node index.
+		node: u32,
+		/// Number of outputs it declares.
+		outputs: u32,
 	},
 	/// A node input references a value that does not exist or is not earlier.
 	DanglingRef {
@@ -959,7 +961,8 @@ pub enum ValidationError {
 		/// Why.
 		error: OpError,
 	},
-	/// A node declares a different number of outputs than its op produces.
+	/// An op's inference or kernel produced a different number of outputs than the node declares
+	/// (an engine bug: every op produces exactly one).
 	OutputCount {
 		/// Node index.
 		node: u32,
@@ -998,7 +1001,11 @@ impl fmt::Display for ValidationError {
 			Empty => write!(f, "program has no nodes or no outputs"),
 			TooLarge { what } => write!(f, "program has too many {what}"),
 			InvalidInputType { input, error } => write!(f, "program input {input}: {error}"),
-			NodeArity { node } => write!(f, "node {node} has too many inputs or outputs"),
+			NodeArity { node } => write!(f, "node {node} has too many inputs"),
+			NotSingleOutput { node, outputs } => write!(
+				f,
+				"node {node} declares {outputs} outputs; every node must have exactly one"
+			),
 			DanglingRef {
 				node,
 				input,
@@ -1054,11 +1061,17 @@ impl Node {
 			.collect()
 	}
 
-	/// Checks the node in isolation: arity caps and that type inference of its op on its declared
-	/// input types reproduces its declared output types. (References are checked by
-	/// [`Program::validate`].)
+	/// Checks the node in isolation: exactly one output, the input arity cap, and that type
+	/// inference of its op on its declared input types reproduces its declared output type.
+	/// (References are checked by [`Program::validate`].)
 	pub fn check_types(&self, index: u32) -> Result<(), ValidationError> {
-		if self.inputs.len() > MAX_NODE_ARITY || self.outputs.len() > MAX_NODE_ARITY {
+		if self.outputs.len() != 1 {
+			return Err(ValidationError::NotSingleOutput {
+				node: index,
+				outputs: u32::try_from(self.outputs.len()).unwrap_or(u32::MAX),
+			});
+		}
+		if self.inputs.len() > MAX_NODE_ARITY {
 			return Err(ValidationError::NodeArity { node: index });
 		}
 		let inferred =
@@ -1067,27 +1080,19 @@ impl Node {
 				op: self.op.name(),
 				error,
 			})?;
-		if inferred.len() != self.outputs.len() {
-			// MaxPool's `Indices` output is optional: inference reports both, the node may
-			// declare only the first.
-			let optional_tail = matches!(self.op, Op::MaxPool { .. }) && self.outputs.len() == 1;
-			if !optional_tail {
-				return Err(ValidationError::OutputCount {
-					node: index,
-					declared: self.outputs.len() as u32,
-					inferred: inferred.len() as u32,
-				});
-			}
-		}
-		for (o, (declared, inferred)) in self.outputs.iter().zip(inferred).enumerate() {
-			if *declared != inferred {
-				return Err(ValidationError::OutputTypeMismatch {
-					node: index,
-					output: o as u32,
-					declared: declared.clone(),
-					inferred,
-				});
-			}
+		let [inferred] =
+			<[TensorType; 1]>::try_from(inferred).map_err(|v| ValidationError::OutputCount {
+				node: index,
+				declared: 1,
+				inferred: v.len() as u32,
+			})?;
+		if self.outputs[0] != inferred {
+			return Err(ValidationError::OutputTypeMismatch {
+				node: index,
+				output: 0,
+				declared: self.outputs[0].clone(),
+				inferred,
+			});
 		}
 		Ok(())
 	}
@@ -1136,7 +1141,6 @@ impl Program {
 					error,
 				})?;
 		}
-		let mut leaves: u64 = 0;
 		for (n, node) in self.nodes.iter().enumerate() {
 			let n32 = n as u32;
 			for (i, input) in node.inputs.iter().enumerate() {
@@ -1158,22 +1162,9 @@ impl Program {
 				}
 			}
 			node.check_types(n32)?;
-			leaves += node.outputs.len() as u64;
-		}
-		if leaves > u32::MAX as u64 {
-			return Err(ValidationError::TooLarge {
-				what: "node outputs",
-			});
 		}
 		for (o, out) in self.outputs.iter().enumerate() {
-			let ok = match out.source {
-				ValueRef::Node { node, output } => self
-					.nodes
-					.get(node as usize)
-					.is_some_and(|n| (output as usize) < n.outputs.len()),
-				_ => false,
-			};
-			if !ok {
+			if self.output_node(o).is_none() {
 				return Err(ValidationError::BadOutput {
 					output: o as u32,
 					source: out.source,
@@ -1183,7 +1174,7 @@ impl Program {
 		Ok(())
 	}
 
-	/// Type of `r` if it names an input, a weight, or an output of a node before `before`.
+	/// Type of `r` if it names an input, a weight, or the output of a node before `before`.
 	fn value_type_before(&self, r: ValueRef, before: usize) -> Option<TensorType> {
 		match r {
 			ValueRef::Input(i) => self.inputs.get(i as usize).map(|v| v.ty.clone()),
@@ -1206,82 +1197,14 @@ impl Program {
 		self.value_type_before(r, self.nodes.len())
 	}
 
-	/// Number of trace leaves (= total node outputs).
-	pub fn leaf_count(&self) -> u32 {
-		self.nodes
-			.iter()
-			.map(|n| n.outputs.len() as u32)
-			.fold(0u32, |a, b| a.saturating_add(b))
-	}
-
-	/// First trace leaf of each node (`leaf_offsets()[n]` = outputs of nodes `0..n`).
-	pub fn leaf_offsets(&self) -> Vec<u32> {
-		let mut acc = 0u32;
-		self.nodes
-			.iter()
-			.map(|n| {
-				let off = acc;
-				acc = acc.saturating_add(n.outputs.len() as u32);
-				off
-			})
-			.collect()
-	}
-
-	/// Trace leaf of output `output` of node `node`.
-	pub fn leaf_index(&self, node: u32, output: u32) -> Option<u32> {
-		let n = self.nodes.get(node as usize)?;
-		if output as usize >= n.outputs.len() {
-			return None;
-		}
-		let before: u32 = self.nodes[..node as usize]
-			.iter()
-			.map(|n| n.outputs.len() as u32)
-			.sum();
-		before.checked_add(output)
-	}
-
-	/// Trace leaf holding program output `j`.
-	pub fn output_leaf(&self, j: usize) -> Option<u32> {
+	/// The node whose output is program output `j`, which is also its trace leaf (node `i` is
+	/// leaf `i`); `None` if `j` is out of range or its source is not `Node { node, output: 0 }`
+	/// with an existing node.
+	pub fn output_node(&self, j: usize) -> Option<u32> {
 		match self.outputs.get(j)?.source {
-			ValueRef::Node { node, output } => self.leaf_index(node, output),
+			ValueRef::Node { node, output: 0 } if (node as usize) < self.nodes.len() => Some(node),
 			_ => None,
 		}
-	}
-
-	/// Flat value index of `r` (see the module documentation).
-	pub fn value_index(&self, r: ValueRef) -> Option<u64> {
-		let (ni, nw) = (self.inputs.len() as u64, self.weights.len() as u64);
-		match r {
-			ValueRef::Input(i) if (i as usize) < self.inputs.len() => Some(i as u64),
-			ValueRef::Weight(j) if (j as usize) < self.weights.len() => Some(ni + j as u64),
-			ValueRef::Node { node, output } => {
-				Some(ni + nw + self.leaf_index(node, output)? as u64)
-			}
-			_ => None,
-		}
-	}
-
-	/// Inverse of [`Program::value_index`].
-	pub fn value_ref(&self, index: u64) -> Option<ValueRef> {
-		let (ni, nw) = (self.inputs.len() as u64, self.weights.len() as u64);
-		if index < ni {
-			return Some(ValueRef::Input(index as u32));
-		}
-		if index < ni + nw {
-			return Some(ValueRef::Weight((index - ni) as u32));
-		}
-		let mut leaf = index - ni - nw;
-		for (n, node) in self.nodes.iter().enumerate() {
-			let k = node.outputs.len() as u64;
-			if leaf < k {
-				return Some(ValueRef::Node {
-					node: n as u32,
-					output: leaf as u32,
-				});
-			}
-			leaf -= k;
-		}
-		None
 	}
 
 	/// Total cost of the program in [`crate::exec::node_cost`] units (saturating).

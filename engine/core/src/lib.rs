@@ -1,7 +1,8 @@
 //! Verity's canonical, deterministic inference engine (`no_std` + `alloc`).
 //!
 //! * [`tensor`]: element types, tensors and their SCALE encoding.
-//! * [`ir`]: the versioned program IR (value numbering, trace-leaf rule, validation).
+//! * [`ir`]: the versioned program IR (one output per node, so node `i` is trace leaf `i`;
+//!   validation).
 //! * [`ops`]: operator kernels, one file per family, each stating its reduction order.
 //! * [`linalg`]: the FMA primitive, NaN canonicalisation and the packed GEMM.
 //! * [`exec`]: whole-program execution with a trace, single-node re-execution, costs.

@@ -157,9 +157,10 @@ fn model_root_proofs() {
 	let mut p3 = p.clone();
 	p3.outputs[0].name = "renamed".into();
 	assert_ne!(model_root(&p3), root);
-	// The trace leaf of the output node equals the hash of the output.
+	// The trace leaf of the output node (node `i` is leaf `i`) equals the hash of the output.
 	let (outs, trace) = verity_engine::execute(&p, &[r.tensor(&[2, 4])]).unwrap();
-	let leaf = p.output_leaf(0).unwrap();
+	assert_eq!(trace.len(), p.nodes.len());
+	let leaf = p.output_node(0).unwrap();
 	assert_eq!(trace.leaves[leaf as usize], tensor_hash(&outs[0]));
 	let proof = trace.proof(leaf as usize).unwrap();
 	assert!(verify_proof(

@@ -60,7 +60,7 @@ fn cnn(fuse: bool) -> Program {
 				activation: Activation::Relu,
 			},
 			&[Some(h2), Some(w3), Some(b3), Some(h2)],
-		)[0]
+		)
 	} else {
 		let c = b.node1(Op::Conv(conv(1, 1, 1)), &[h2, w3, b3]);
 		let s = b.node1(Op::Binary(BinaryOp::Add), &[c, h2]);
@@ -75,7 +75,6 @@ fn cnn(fuse: bool) -> Program {
 				dilations: vec![],
 				ceil_mode: true,
 			},
-			storage_order: 0,
 		},
 		&[h3],
 	);
@@ -155,7 +154,8 @@ fn all_options() -> Vec<ExecOptions> {
 
 fn check_program(p: &Program, inputs: &[Tensor]) {
 	let (out0, trace0) = execute(p, inputs).unwrap();
-	assert_eq!(trace0.len(), p.leaf_count() as usize);
+	// One leaf per node.
+	assert_eq!(trace0.len(), p.nodes.len());
 	let root0 = trace_root(&trace0);
 	for opts in all_options() {
 		for _ in 0..2 {
@@ -171,15 +171,14 @@ fn check_program(p: &Program, inputs: &[Tensor]) {
 		let (_, trace) = prepared.run(inputs, &opts).unwrap();
 		assert_eq!(trace_root(&trace), root0, "prepared {opts:?}");
 	}
-	// Program outputs are trace leaves.
+	// Program outputs are the leaves of their nodes.
 	for (j, out) in out0.iter().enumerate() {
-		let leaf = p.output_leaf(j).unwrap() as usize;
+		let leaf = p.output_node(j).unwrap() as usize;
 		assert_eq!(tensor_hash(out), trace0.leaves[leaf]);
 	}
-	// Every node re-executed alone (as in a fraud proof) reproduces its leaves, in both
-	// kernel sets.
-	let mut values: Vec<Vec<Tensor>> = Vec::new();
-	let offsets = p.leaf_offsets();
+	// Every node re-executed alone (as in a fraud proof) reproduces its leaf (node `n` is leaf
+	// `n`), in both kernel sets.
+	let mut values: Vec<Tensor> = Vec::new();
 	for (n, node) in p.nodes.iter().enumerate() {
 		let ins: Vec<Option<&Tensor>> = node
 			.inputs
@@ -188,7 +187,10 @@ fn check_program(p: &Program, inputs: &[Tensor]) {
 				i.as_ref().map(|i| match i.source {
 					ValueRef::Input(j) => &inputs[j as usize],
 					ValueRef::Weight(j) => &p.weights[j as usize],
-					ValueRef::Node { node, output } => &values[node as usize][output as usize],
+					ValueRef::Node { node, output } => {
+						assert_eq!(output, 0);
+						&values[node as usize]
+					}
 				})
 			})
 			.collect();
@@ -202,16 +204,10 @@ fn check_program(p: &Program, inputs: &[Tensor]) {
 			},
 		)
 		.unwrap();
-		for (o, (a, b)) in hw.iter().zip(&sw).enumerate() {
-			let leaf = offsets[n] as usize + o;
-			assert_eq!(tensor_hash(a), trace0.leaves[leaf], "node {n} output {o}");
-			assert_eq!(
-				tensor_hash(b),
-				trace0.leaves[leaf],
-				"node {n} output {o} (portable)"
-			);
-		}
-		values.push(hw);
+		assert_eq!((hw.len(), sw.len()), (1, 1), "node {n}: one output");
+		assert_eq!(tensor_hash(&hw[0]), trace0.leaves[n], "node {n}");
+		assert_eq!(tensor_hash(&sw[0]), trace0.leaves[n], "node {n} (portable)");
+		values.extend(hw);
 	}
 }
 
@@ -314,7 +310,47 @@ fn invalid_programs_are_refused() {
 	));
 	let mut p = good.clone();
 	p.nodes[1].inputs[0].as_mut().unwrap().source = ValueRef::Node { node: 0, output: 1 };
-	assert!(p.validate().is_err());
+	assert!(matches!(
+		p.validate(),
+		Err(ValidationError::DanglingRef { .. })
+	));
+	// Every node has exactly one output: none, or a second one, is refused (by `validate` and
+	// by `check_types`, which fraud proofs use).
+	let mut p = good.clone();
+	let ty = p.nodes[2].outputs[0].clone();
+	p.nodes[2].outputs.push(ty);
+	assert_eq!(
+		p.validate(),
+		Err(ValidationError::NotSingleOutput {
+			node: 2,
+			outputs: 2
+		})
+	);
+	assert_eq!(
+		p.nodes[2].check_types(2),
+		Err(ValidationError::NotSingleOutput {
+			node: 2,
+			outputs: 2
+		})
+	);
+	let mut p = good.clone();
+	p.nodes[0].outputs.clear();
+	assert_eq!(
+		p.validate(),
+		Err(ValidationError::NotSingleOutput {
+			node: 0,
+			outputs: 0
+		})
+	);
+	let mut p = good.clone();
+	p.outputs[0].source = ValueRef::Node {
+		node: p.nodes.len() as u32 - 1,
+		output: 1,
+	};
+	assert!(matches!(
+		p.validate(),
+		Err(ValidationError::BadOutput { .. })
+	));
 	let mut p = good.clone();
 	p.nodes[0].inputs[1].as_mut().unwrap().source = ValueRef::Weight(1);
 	assert!(matches!(
@@ -336,21 +372,19 @@ fn invalid_programs_are_refused() {
 }
 
 #[test]
-fn value_numbering_and_costs() {
+fn output_nodes_and_costs() {
 	let p = mlp();
-	let (ni, nw) = (p.inputs.len() as u64, p.weights.len() as u64);
-	assert_eq!(p.value_index(ValueRef::Input(0)), Some(0));
-	assert_eq!(p.value_index(ValueRef::Weight(2)), Some(ni + 2));
-	assert_eq!(
-		p.value_index(ValueRef::Node { node: 3, output: 0 }),
-		Some(ni + nw + 3)
-	);
-	assert_eq!(
-		p.value_ref(ni + nw + 3),
-		Some(ValueRef::Node { node: 3, output: 0 })
-	);
-	assert_eq!(p.leaf_index(3, 0), Some(3));
-	assert_eq!(p.leaf_index(3, 1), None);
+	let last = p.nodes.len() as u32 - 1;
+	assert_eq!(p.output_node(0), Some(last));
+	assert_eq!(p.output_node(1), None);
+	let mut q = p.clone();
+	q.outputs[0].source = ValueRef::Node {
+		node: last,
+		output: 1,
+	};
+	assert_eq!(q.output_node(0), None);
+	q.outputs[0].source = ValueRef::Weight(0);
+	assert_eq!(q.output_node(0), None);
 	// MACs: 3·64·300 + 3·300·129 + 3·129·10 plus element traffic.
 	let macs = p.macs();
 	assert!(macs >= 3 * 64 * 300 + 3 * 300 * 129 + 3 * 129 * 10);

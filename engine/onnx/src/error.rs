@@ -162,25 +162,34 @@ pub enum TractError {
 }
 
 /// Why a tensor file could not be read or written.
+///
+/// Each message already includes the underlying error, so no variant reports it again as its
+/// [`std::error::Error::source`] (an error chain prints every cause once).
 #[derive(Debug, Error)]
 pub enum TensorFileError {
 	/// Reading or writing the file failed.
-	#[error("{path}: {source}")]
+	#[error("{path}: {error}")]
 	Io {
 		/// File path.
 		path: String,
-		/// Underlying error.
-		source: std::io::Error,
+		/// Underlying error (in the message, not a `source`).
+		error: std::io::Error,
 	},
 	/// The `.npy` content is malformed or uses an unsupported feature.
 	#[error("npy: {0}")]
 	Npy(String),
 	/// The `TensorProto` is malformed or unsupported.
 	#[error("TensorProto: {0}")]
-	Proto(#[from] CompileError),
+	Proto(CompileError),
 	/// The tensor data is inconsistent with its shape.
 	#[error("tensor: {0}")]
 	Tensor(verity_engine::tensor::TensorError),
+}
+
+impl From<CompileError> for TensorFileError {
+	fn from(e: CompileError) -> Self {
+		TensorFileError::Proto(e)
+	}
 }
 
 /// Renders a caught panic payload.

@@ -17,9 +17,9 @@ fn npy_err(msg: impl Into<String>) -> TensorFileError {
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, TensorFileError> {
-	std::fs::read(path).map_err(|source| TensorFileError::Io {
+	std::fs::read(path).map_err(|error| TensorFileError::Io {
 		path: path.display().to_string(),
-		source,
+		error,
 	})
 }
 
@@ -42,9 +42,9 @@ pub fn parse_tensor_pb(bytes: &[u8]) -> Result<(String, Tensor), TensorFileError
 /// Writes a `.npy` file (version 1.0, C order, little-endian).
 pub fn write_npy(path: impl AsRef<Path>, t: &Tensor) -> Result<(), TensorFileError> {
 	let path = path.as_ref();
-	std::fs::write(path, encode_npy(t)).map_err(|source| TensorFileError::Io {
+	std::fs::write(path, encode_npy(t)).map_err(|error| TensorFileError::Io {
 		path: path.display().to_string(),
-		source,
+		error,
 	})
 }
 

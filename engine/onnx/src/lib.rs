@@ -6,6 +6,7 @@
 //! input shape (symbolic dims must be given), and lowers the graph node by node to the IR:
 //!
 //! * Nodes keep the model's (topological) order; nodes no graph output depends on are dropped.
+//! * Every IR node has exactly one output (node `i` is trace leaf `i`).
 //! * Each ONNX op maps to one IR op with every attribute resolved for the opset the model
 //!   imports: negative axes normalised, `auto_pad` turned into explicit pads, `Reshape`'s
 //!   `0`/`-1` resolved, `Resize` scales turned into output sizes, legacy attribute forms of old
@@ -16,7 +17,11 @@
 //!   bodies (or as exact data movement): `Trilu`, `Hardmax`, `GatherElements`, `DepthToSpace`,
 //!   `SpaceToDepth`, `CenterCropPad`, `ThresholdedRelu`, `Softsign`, `IsInf`, `LpNormalization`,
 //!   `RMSNormalization`, `LayerNormalization`'s `Mean`/`InvStdDev` outputs, `ReduceMax`/`Min`
-//!   of booleans.
+//!   of booleans, and `Split` (one `Slice` per used output).
+//! * Extra outputs of multi-output ops are produced only by such separate nodes. `MaxPool`'s
+//!   `Indices` output is not supported: a model that uses it is refused
+//!   ([`CompileError::UnsupportedFeature`]); an unused `Indices` output is fine. Unused outputs
+//!   produce no node.
 //! * Everything that depends only on constants (`Constant`, `Shape`/`Size`, shape subgraphs such
 //!   as Shape→Gather→Concat→Reshape, `ConstantOfShape`, `Range`, `EyeLike`) is folded at compile
 //!   time **by the canonical executor itself**, never by tract: tract's kernels are
@@ -67,7 +72,8 @@ pub use tract_onnx::pb;
 
 /// Version of the compiler (the lowering rules). Goes in the on-chain model record next to the
 /// model root: bump it whenever the same ONNX bytes could compile to a different program.
-pub const COMPILER_VERSION: u32 = 1;
+/// (2: `Split` lowered to `Slice` nodes, `MaxPool` without `Indices`: one output per node.)
+pub const COMPILER_VERSION: u32 = 2;
 
 /// A compiled model: the canonical program and what the caller needs to feed it.
 #[derive(Clone, Debug, PartialEq)]
@@ -93,7 +99,7 @@ impl CompiledModel {
 		self.program.encode()
 	}
 
-	/// Number of program nodes (= trace leaves when every node has one output).
+	/// Number of program nodes (= trace leaves: node `i` is leaf `i`).
 	pub fn node_count(&self) -> usize {
 		self.program.nodes.len()
 	}

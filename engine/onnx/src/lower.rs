@@ -9,8 +9,10 @@
 //!   evaluated right away by the canonical executor ([`verity_engine::exec::execute_node`]), so
 //!   folded values carry exactly the bits the executor would compute at run time, on any
 //!   machine. Shape-only ops (`Shape`, `Size`, `Constant`, …) produce constants directly.
-//! * Otherwise the node is emitted; its output types come from the engine's own type inference
-//!   ([`verity_engine::ops::infer`]), so the program validates by construction.
+//! * Otherwise the node is emitted; its output type comes from the engine's own type inference
+//!   ([`verity_engine::ops::infer`]), so the program validates by construction. Every IR node
+//!   has exactly one output: ONNX operators with several outputs become one IR node (or a short
+//!   chain) per used output, so node `i` is always trace leaf `i`.
 //! * A constant becomes a program weight the first time an emitted node reads it; weights are
 //!   numbered in that order and deduplicated by ONNX value name.
 //!
@@ -276,21 +278,25 @@ impl Builder {
 	}
 
 	/// Applies `op` to `inputs`: folds it when every present input is constant, emits a node
-	/// otherwise. `outputs` limits how many of the op's outputs the node declares (MaxPool's
-	/// optional indices); `None` declares all.
+	/// otherwise. Every IR op has exactly one output, so every emitted node has one.
 	pub fn apply(
 		&mut self,
 		ctx: &NodeCtx,
 		op: Op,
 		inputs: &[Option<&Value>],
-		outputs: Option<usize>,
-	) -> Result<Vec<Value>, CompileError> {
+	) -> Result<Value, CompileError> {
 		let tys: Vec<Option<TensorType>> = inputs.iter().map(|v| v.map(Value::ty)).collect();
-		let mut out_tys =
-			infer(&op, &tys).map_err(|e| ctx.invalid(format!("{}: {e}", op.name())))?;
-		if let Some(n) = outputs {
-			out_tys.truncate(n);
-		}
+		let outputs = infer(&op, &tys).map_err(|e| ctx.invalid(format!("{}: {e}", op.name())))?;
+		let ty = match <[TensorType; 1]>::try_from(outputs) {
+			Ok([ty]) => ty,
+			Err(v) => {
+				return Err(ctx.invalid(format!(
+					"{}: the engine inferred {} outputs, expected one",
+					op.name(),
+					v.len()
+				)))
+			}
+		};
 		if inputs.iter().flatten().all(|v| v.as_const().is_some()) {
 			let node = Node {
 				op,
@@ -304,43 +310,27 @@ impl Builder {
 						})
 					})
 					.collect(),
-				outputs: out_tys,
+				outputs: vec![ty],
 			};
 			let args: Vec<Option<&Tensor>> =
 				inputs.iter().map(|v| v.and_then(Value::as_const)).collect();
-			let outs = execute_node(&node, &args)
-				.map_err(|e| ctx.invalid(format!("constant folding {}: {e}", node.op.name())))?;
-			return Ok(outs.into_iter().map(Value::anon).collect());
+			let out = execute_node(&node, &args)
+				.map_err(|e| ctx.invalid(format!("constant folding {}: {e}", node.op.name())))?
+				.pop()
+				.ok_or_else(|| ctx.invalid("constant folding produced no output"))?;
+			return Ok(Value::anon(out));
 		}
 		let node_inputs = inputs.iter().map(|v| v.map(|v| self.intern(v))).collect();
 		let n = self.program.nodes.len() as u32;
 		self.program.nodes.push(Node {
 			op,
 			inputs: node_inputs,
-			outputs: out_tys.clone(),
+			outputs: vec![ty.clone()],
 		});
-		Ok(out_tys
-			.into_iter()
-			.enumerate()
-			.map(|(o, ty)| Value::Dyn {
-				src: ValueRef::Node {
-					node: n,
-					output: o as u32,
-				},
-				ty,
-			})
-			.collect())
-	}
-
-	/// [`Builder::apply`] for single-output ops.
-	pub fn apply1(
-		&mut self,
-		ctx: &NodeCtx,
-		op: Op,
-		inputs: &[Option<&Value>],
-	) -> Result<Value, CompileError> {
-		let mut v = self.apply(ctx, op, inputs, Some(1))?;
-		v.pop().ok_or_else(|| ctx.invalid("op produced no output"))
+		Ok(Value::Dyn {
+			src: ValueRef::Node { node: n, output: 0 },
+			ty,
+		})
 	}
 
 	/// A node output that is a program output must be a node output (a trace leaf): wraps inputs

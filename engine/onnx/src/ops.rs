@@ -330,7 +330,7 @@ pub(crate) fn lower_node(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) 
 				2 => ReduceKind::L2,
 				p => return Err(ctx.invalid(format!("p must be 1 or 2, got {p}"))),
 			};
-			let norm = b.apply1(
+			let norm = b.apply(
 				ctx,
 				Op::Reduce {
 					kind,
@@ -339,7 +339,7 @@ pub(crate) fn lower_node(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) 
 				},
 				&[Some(x)],
 			)?;
-			one(b.apply1(ctx, Op::Binary(BinaryOp::Div), &[Some(x), Some(&norm)])?)
+			one(b.apply(ctx, Op::Binary(BinaryOp::Div), &[Some(x), Some(&norm)])?)
 		}
 		"CenterCropPad" => center_crop_pad(b, ctx, ins),
 		"EyeLike" => eye_like(ctx, ins),
@@ -352,16 +352,16 @@ pub(crate) fn lower_node(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) 
 				ctx.attr(ctx.attrs.float_or("alpha", 1.0))?,
 			));
 			let zero = Value::anon(Tensor::scalar_f32(0.0));
-			let c = b.apply1(ctx, Op::Binary(BinaryOp::Greater), &[Some(x), Some(&alpha)])?;
-			one(b.apply1(ctx, Op::Where, &[Some(&c), Some(x), Some(&zero)])?)
+			let c = b.apply(ctx, Op::Binary(BinaryOp::Greater), &[Some(x), Some(&alpha)])?;
+			one(b.apply(ctx, Op::Where, &[Some(&c), Some(x), Some(&zero)])?)
 		}
 		"Softsign" => {
 			// x / (1 + |x|), the reference's order of operations.
 			let x = ctx.req(ins, 0)?;
 			let one_c = Value::anon(Tensor::scalar_f32(1.0));
-			let a = b.apply1(ctx, Op::Unary(UnaryOp::Abs), &[Some(x)])?;
-			let d = b.apply1(ctx, Op::Binary(BinaryOp::Add), &[Some(&one_c), Some(&a)])?;
-			one(b.apply1(ctx, Op::Binary(BinaryOp::Div), &[Some(x), Some(&d)])?)
+			let a = b.apply(ctx, Op::Unary(UnaryOp::Abs), &[Some(x)])?;
+			let d = b.apply(ctx, Op::Binary(BinaryOp::Add), &[Some(&one_c), Some(&a)])?;
+			one(b.apply(ctx, Op::Binary(BinaryOp::Div), &[Some(x), Some(&d)])?)
 		}
 		"IsInf" => {
 			let x = ctx.req(ins, 0)?;
@@ -372,14 +372,14 @@ pub(crate) fn lower_node(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) 
 			let eq = Op::Binary(BinaryOp::Equal);
 			one(match (pos, neg) {
 				(true, true) => {
-					let a = b.apply1(ctx, eq.clone(), &[Some(x), Some(&p)])?;
-					let c = b.apply1(ctx, eq, &[Some(x), Some(&n)])?;
-					b.apply1(ctx, Op::Binary(BinaryOp::Or), &[Some(&a), Some(&c)])?
+					let a = b.apply(ctx, eq.clone(), &[Some(x), Some(&p)])?;
+					let c = b.apply(ctx, eq, &[Some(x), Some(&n)])?;
+					b.apply(ctx, Op::Binary(BinaryOp::Or), &[Some(&a), Some(&c)])?
 				}
-				(true, false) => b.apply1(ctx, eq, &[Some(x), Some(&p)])?,
-				(false, true) => b.apply1(ctx, eq, &[Some(x), Some(&n)])?,
+				(true, false) => b.apply(ctx, eq, &[Some(x), Some(&p)])?,
+				(false, true) => b.apply(ctx, eq, &[Some(x), Some(&n)])?,
 				// Nothing equals NaN: all false.
-				(false, false) => b.apply1(ctx, eq, &[Some(x), Some(&probe(f32::NAN))])?,
+				(false, false) => b.apply(ctx, eq, &[Some(x), Some(&probe(f32::NAN))])?,
 			})
 		}
 
@@ -434,7 +434,7 @@ pub(crate) fn lower_node(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) 
 			if args.iter().any(Option::is_none) {
 				return Err(ctx.invalid("Concat inputs cannot be omitted"));
 			}
-			one(b.apply1(ctx, Op::Concat { axis }, &args)?)
+			one(b.apply(ctx, Op::Concat { axis }, &args)?)
 		}
 		"Split" => split(b, ctx, ins),
 		"Slice" => slice(b, ctx, ins),
@@ -456,12 +456,12 @@ pub(crate) fn lower_node(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) 
 				name: ctx.node.output.first().cloned().unwrap_or_default(),
 				dtype: onnx_dtype_name(to as i32),
 			})?;
-			one(b.apply1(ctx, Op::Cast { to }, &[Some(ctx.req(ins, 0)?)])?)
+			one(b.apply(ctx, Op::Cast { to }, &[Some(ctx.req(ins, 0)?)])?)
 		}
 		"CastLike" => {
 			ctx.attrs.ignore(&["saturate"]);
 			let to = ctx.req(ins, 1)?.dtype();
-			one(b.apply1(ctx, Op::Cast { to }, &[Some(ctx.req(ins, 0)?)])?)
+			one(b.apply(ctx, Op::Cast { to }, &[Some(ctx.req(ins, 0)?)])?)
 		}
 		"ConstantOfShape" => {
 			let shape = non_negative(ctx, "shape", &ctx.req_ints(ins, 0)?)?;
@@ -472,15 +472,15 @@ pub(crate) fn lower_node(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) 
 			if value.len() != 1 {
 				return Err(ctx.invalid("value must have exactly one element"));
 			}
-			one(b.apply1(ctx, Op::ConstantOfShape { value, shape }, &[])?)
+			one(b.apply(ctx, Op::ConstantOfShape { value, shape }, &[])?)
 		}
 		"Expand" => {
 			let shape = non_negative(ctx, "shape", &ctx.req_ints(ins, 1)?)?;
-			one(b.apply1(ctx, Op::Expand { shape }, &[Some(ctx.req(ins, 0)?)])?)
+			one(b.apply(ctx, Op::Expand { shape }, &[Some(ctx.req(ins, 0)?)])?)
 		}
 		"Tile" => {
 			let repeats = non_negative(ctx, "repeats", &ctx.req_ints(ins, 1)?)?;
-			one(b.apply1(ctx, Op::Tile { repeats }, &[Some(ctx.req(ins, 0)?)])?)
+			one(b.apply(ctx, Op::Tile { repeats }, &[Some(ctx.req(ins, 0)?)])?)
 		}
 		"Resize" => resize(b, ctx, ins),
 		"Upsample" => resize(b, ctx, ins),
@@ -504,7 +504,7 @@ pub(crate) fn lower_node(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) 
 /// Applies `op` to the node's inputs as they are (ONNX positions = IR positions).
 fn simple(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>], op: Op) -> Outs {
 	let args: Vec<Option<&Value>> = ins.iter().map(|v| v.as_ref()).collect();
-	one(b.apply1(ctx, op, &args)?)
+	one(b.apply(ctx, op, &args)?)
 }
 
 /// Normalises a possibly negative axis against `rank`.
@@ -739,20 +739,19 @@ fn pool_attrs(ctx: &NodeCtx, x: &[usize]) -> Result<PoolAttrs, CompileError> {
 fn max_pool(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Outs {
 	let x = ctx.req(ins, 0)?;
 	let pool = pool_attrs(ctx, &x.shape())?;
+	// `storage_order` only orders the `Indices` output, which the IR does not have.
 	let storage_order = ctx.attr(ctx.attrs.int_or("storage_order", 0))?;
-	let storage_order =
-		u8::try_from(storage_order).map_err(|_| ctx.invalid("bad storage_order"))?;
-	let n = if ctx.output_live(1) { 2 } else { 1 };
-	let outs = b.apply(
-		ctx,
-		Op::MaxPool {
-			pool,
-			storage_order,
-		},
-		&[Some(x)],
-		Some(n),
-	)?;
-	Ok(outs.into_iter().map(Some).collect())
+	if !(0..=1).contains(&storage_order) {
+		return Err(ctx.invalid(format!("storage_order must be 0 or 1, got {storage_order}")));
+	}
+	if ctx.output_live(1) {
+		let name = ctx.node.output.get(1).cloned().unwrap_or_default();
+		return Err(ctx.unsupported(format!(
+			"use of the Indices output (output 1, {name:?}): the IR's MaxPool has only the Y \
+			 output (every program node has exactly one output)"
+		)));
+	}
+	one(b.apply(ctx, Op::MaxPool { pool }, &[Some(x)])?)
 }
 
 fn batch_norm(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Outs {
@@ -767,7 +766,7 @@ fn batch_norm(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Outs {
 		return Err(ctx.unsupported("training_mode = 1"));
 	}
 	let args: Vec<Option<&Value>> = ins.iter().take(5).map(|v| v.as_ref()).collect();
-	one(b.apply1(ctx, Op::BatchNormalization { epsilon }, &args)?)
+	one(b.apply(ctx, Op::BatchNormalization { epsilon }, &args)?)
 }
 
 /// `Hardmax` as `Cast(Equal(ArgMax(X, keepdims), iota), X's type)`: one-hot of the first maximum
@@ -783,10 +782,10 @@ fn hardmax(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Outs {
 		if !(0..=r).contains(&a) {
 			return Err(ctx.invalid(format!("axis {axis} is out of range")));
 		}
-		let flat = b.apply1(ctx, Op::Flatten { axis: a as u32 }, &[Some(x)])?;
+		let flat = b.apply(ctx, Op::Flatten { axis: a as u32 }, &[Some(x)])?;
 		let h = one_hot_max(b, ctx, &flat, 1)?;
 		let back = shape.iter().map(|&d| d as u64).collect();
-		return one(b.apply1(ctx, Op::Reshape { shape: back }, &[Some(&h)])?);
+		return one(b.apply(ctx, Op::Reshape { shape: back }, &[Some(&h)])?);
 	}
 	let axis = norm_axis(ctx, axis, shape.len())?;
 	one(one_hot_max(b, ctx, x, axis)?)
@@ -805,18 +804,18 @@ fn one_hot_max(
 		keepdims: true,
 		select_last_index: false,
 	};
-	let idx = b.apply1(ctx, am, &[Some(x)])?;
+	let idx = b.apply(ctx, am, &[Some(x)])?;
 	let len = shape[axis as usize];
 	let mut iota_shape = vec![1usize; shape.len()];
 	iota_shape[axis as usize] = len;
 	let iota = Tensor::from_i64(&iota_shape, (0..len as i64).collect())
 		.map_err(|e| ctx.invalid(e.to_string()))?;
-	let eq = b.apply1(
+	let eq = b.apply(
 		ctx,
 		Op::Binary(BinaryOp::Equal),
 		&[Some(&idx), Some(&Value::anon(iota))],
 	)?;
-	b.apply1(ctx, Op::Cast { to: x.dtype() }, &[Some(&eq)])
+	b.apply(ctx, Op::Cast { to: x.dtype() }, &[Some(&eq)])
 }
 
 /// `GatherElements` as a `Gather` on the flattened data with flat indices
@@ -862,46 +861,46 @@ fn gather_elements(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Out
 	};
 	let i64_idx = match idx.dtype() {
 		DType::I64 => idx.clone(),
-		DType::I32 => b.apply1(ctx, Op::Cast { to: DType::I64 }, &[Some(idx)])?,
+		DType::I32 => b.apply(ctx, Op::Cast { to: DType::I64 }, &[Some(idx)])?,
 		other => return Err(ctx.invalid(format!("indices must be int64 or int32, got {other}"))),
 	};
 	let zero = t(&[], vec![0])?;
 	let dim = t(&[], vec![xs[axis] as i64])?;
-	let neg = b.apply1(
+	let neg = b.apply(
 		ctx,
 		Op::Binary(BinaryOp::Less),
 		&[Some(&i64_idx), Some(&zero)],
 	)?;
-	let wrapped = b.apply1(
+	let wrapped = b.apply(
 		ctx,
 		Op::Binary(BinaryOp::Add),
 		&[Some(&i64_idx), Some(&dim)],
 	)?;
-	let norm = b.apply1(
+	let norm = b.apply(
 		ctx,
 		Op::Where,
 		&[Some(&neg), Some(&wrapped), Some(&i64_idx)],
 	)?;
 	let stride = t(&[], vec![strides[axis]])?;
-	let scaled = b.apply1(
+	let scaled = b.apply(
 		ctx,
 		Op::Binary(BinaryOp::Mul),
 		&[Some(&norm), Some(&stride)],
 	)?;
-	let flat_idx = b.apply1(
+	let flat_idx = b.apply(
 		ctx,
 		Op::Binary(BinaryOp::Add),
 		&[Some(&scaled), Some(&t(&is, base)?)],
 	)?;
 	let total: usize = xs.iter().product();
-	let flat = b.apply1(
+	let flat = b.apply(
 		ctx,
 		Op::Reshape {
 			shape: vec![total as u64],
 		},
 		&[Some(x)],
 	)?;
-	one(b.apply1(ctx, Op::Gather { axis: 0 }, &[Some(&flat), Some(&flat_idx)])?)
+	one(b.apply(ctx, Op::Gather { axis: 0 }, &[Some(&flat), Some(&flat_idx)])?)
 }
 
 /// `CenterCropPad` as a `Slice` (centred crop) followed by a constant `Pad` (centred pad).
@@ -946,10 +945,10 @@ fn center_crop_pad(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Out
 			axes: slice_axes,
 			steps,
 		};
-		v = b.apply1(ctx, op, &[Some(&v)])?;
+		v = b.apply(ctx, op, &[Some(&v)])?;
 	}
 	if pads.iter().any(|&p| p != 0) {
-		v = b.apply1(
+		v = b.apply(
 			ctx,
 			Op::Pad {
 				mode: PadMode::Constant,
@@ -1013,7 +1012,7 @@ fn trilu(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Outs {
 	let mask =
 		Value::anon(Tensor::from_bool(&[n, m], mask).map_err(|e| ctx.invalid(e.to_string()))?);
 	let zero = Value::anon(Tensor::zeros(x.dtype(), &[]).map_err(|e| ctx.invalid(e.to_string()))?);
-	one(b.apply1(ctx, Op::Where, &[Some(&mask), Some(x), Some(&zero)])?)
+	one(b.apply(ctx, Op::Where, &[Some(&mask), Some(x), Some(&zero)])?)
 }
 
 /// `RMSNormalization` (opset 23) as its ONNX function body: `X / sqrt(mean(X²) + ε) · scale`
@@ -1028,8 +1027,8 @@ fn rms_norm(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Outs {
 		other => return Err(ctx.unsupported(format!("stash_type {other}"))),
 	}
 	let axes: Vec<u32> = (axis..x.rank() as u32).collect();
-	let sq = b.apply1(ctx, Op::Binary(BinaryOp::Mul), &[Some(x), Some(x)])?;
-	let mean = b.apply1(
+	let sq = b.apply(ctx, Op::Binary(BinaryOp::Mul), &[Some(x), Some(x)])?;
+	let mean = b.apply(
 		ctx,
 		Op::Reduce {
 			kind: ReduceKind::Mean,
@@ -1039,10 +1038,10 @@ fn rms_norm(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Outs {
 		&[Some(&sq)],
 	)?;
 	let e = Value::anon(Tensor::scalar_f32(eps));
-	let me = b.apply1(ctx, Op::Binary(BinaryOp::Add), &[Some(&mean), Some(&e)])?;
-	let rms = b.apply1(ctx, Op::Unary(UnaryOp::Sqrt), &[Some(&me)])?;
-	let n = b.apply1(ctx, Op::Binary(BinaryOp::Div), &[Some(x), Some(&rms)])?;
-	one(b.apply1(ctx, Op::Binary(BinaryOp::Mul), &[Some(&n), Some(scale)])?)
+	let me = b.apply(ctx, Op::Binary(BinaryOp::Add), &[Some(&mean), Some(&e)])?;
+	let rms = b.apply(ctx, Op::Unary(UnaryOp::Sqrt), &[Some(&me)])?;
+	let n = b.apply(ctx, Op::Binary(BinaryOp::Div), &[Some(x), Some(&rms)])?;
+	one(b.apply(ctx, Op::Binary(BinaryOp::Mul), &[Some(&n), Some(scale)])?)
 }
 
 /// Reshape → Transpose → Reshape (pure data movement, exact).
@@ -1054,9 +1053,9 @@ fn reshape_transpose_reshape(
 	perm: Vec<u32>,
 	last: Vec<u64>,
 ) -> Outs {
-	let r = b.apply1(ctx, Op::Reshape { shape: first }, &[Some(x)])?;
-	let t = b.apply1(ctx, Op::Transpose { perm }, &[Some(&r)])?;
-	one(b.apply1(ctx, Op::Reshape { shape: last }, &[Some(&t)])?)
+	let r = b.apply(ctx, Op::Reshape { shape: first }, &[Some(x)])?;
+	let t = b.apply(ctx, Op::Transpose { perm }, &[Some(&r)])?;
+	one(b.apply(ctx, Op::Reshape { shape: last }, &[Some(&t)])?)
 }
 
 fn block_size(ctx: &NodeCtx) -> Result<u64, CompileError> {
@@ -1126,10 +1125,10 @@ fn prelu(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Outs {
 		// Before opset 7 a 1-D slope is per channel (axis 1), not numpy-broadcast.
 		let mut shape = vec![ss[0] as u64];
 		shape.extend(std::iter::repeat_n(1, xs.len() - 2));
-		let s2 = b.apply1(ctx, Op::Reshape { shape }, &[Some(slope)])?;
-		return one(b.apply1(ctx, Op::PRelu, &[Some(x), Some(&s2)])?);
+		let s2 = b.apply(ctx, Op::Reshape { shape }, &[Some(slope)])?;
+		return one(b.apply(ctx, Op::PRelu, &[Some(x), Some(&s2)])?);
 	}
-	one(b.apply1(ctx, Op::PRelu, &[Some(x), Some(slope)])?)
+	one(b.apply(ctx, Op::PRelu, &[Some(x), Some(slope)])?)
 }
 
 fn layer_norm(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Outs {
@@ -1140,7 +1139,7 @@ fn layer_norm(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Outs {
 	ctx.attrs.ignore(&["stash_type"]);
 	let eps = ctx.attr(ctx.attrs.float_or("epsilon", 1e-5))?;
 	let args: Vec<Option<&Value>> = ins.iter().take(3).map(|v| v.as_ref()).collect();
-	let y = b.apply1(
+	let y = b.apply(
 		ctx,
 		Op::LayerNormalization {
 			axis,
@@ -1158,15 +1157,15 @@ fn layer_norm(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Outs {
 		axes: axes.clone(),
 		keepdims: true,
 	};
-	let mean = b.apply1(ctx, mean_op(), &[Some(x)])?;
+	let mean = b.apply(ctx, mean_op(), &[Some(x)])?;
 	let inv_std = if ctx.output_live(2) {
-		let d = b.apply1(ctx, Op::Binary(BinaryOp::Sub), &[Some(x), Some(&mean)])?;
-		let dd = b.apply1(ctx, Op::Binary(BinaryOp::Mul), &[Some(&d), Some(&d)])?;
-		let var = b.apply1(ctx, mean_op(), &[Some(&dd)])?;
+		let d = b.apply(ctx, Op::Binary(BinaryOp::Sub), &[Some(x), Some(&mean)])?;
+		let dd = b.apply(ctx, Op::Binary(BinaryOp::Mul), &[Some(&d), Some(&d)])?;
+		let var = b.apply(ctx, mean_op(), &[Some(&dd)])?;
 		let e = Value::anon(Tensor::scalar_f32(eps));
-		let ve = b.apply1(ctx, Op::Binary(BinaryOp::Add), &[Some(&var), Some(&e)])?;
-		let sd = b.apply1(ctx, Op::Unary(UnaryOp::Sqrt), &[Some(&ve)])?;
-		Some(b.apply1(ctx, Op::Unary(UnaryOp::Reciprocal), &[Some(&sd)])?)
+		let ve = b.apply(ctx, Op::Binary(BinaryOp::Add), &[Some(&var), Some(&e)])?;
+		let sd = b.apply(ctx, Op::Unary(UnaryOp::Sqrt), &[Some(&ve)])?;
+		Some(b.apply(ctx, Op::Unary(UnaryOp::Reciprocal), &[Some(&sd)])?)
 	} else {
 		None
 	};
@@ -1184,7 +1183,7 @@ fn softmax(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>], log: bool) -> 
 	} else {
 		Op::Softmax { axis, coerce_2d }
 	};
-	one(b.apply1(ctx, op, &[Some(x)])?)
+	one(b.apply(ctx, op, &[Some(x)])?)
 }
 
 fn clip(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Outs {
@@ -1197,9 +1196,9 @@ fn clip(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Outs {
 		let hi = ctx
 			.attr(ctx.attrs.float("max"))?
 			.map(|v| Value::anon(Tensor::scalar_f32(v)));
-		return one(b.apply1(ctx, Op::Clip, &[Some(x), lo.as_ref(), hi.as_ref()])?);
+		return one(b.apply(ctx, Op::Clip, &[Some(x), lo.as_ref(), hi.as_ref()])?);
 	}
-	one(b.apply1(ctx, Op::Clip, &[Some(x), ctx.opt(ins, 1), ctx.opt(ins, 2)])?)
+	one(b.apply(ctx, Op::Clip, &[Some(x), ctx.opt(ins, 1), ctx.opt(ins, 2)])?)
 }
 
 fn binary(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>], op: BinaryOp) -> Outs {
@@ -1220,12 +1219,12 @@ fn binary(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>], op: BinaryOp) -
 			if trailing > 0 {
 				let mut shape: Vec<u64> = y.shape().iter().map(|&d| d as u64).collect();
 				shape.extend(std::iter::repeat_n(1, trailing));
-				let y2 = b.apply1(ctx, Op::Reshape { shape }, &[Some(y)])?;
-				return one(b.apply1(ctx, Op::Binary(op), &[Some(x), Some(&y2)])?);
+				let y2 = b.apply(ctx, Op::Reshape { shape }, &[Some(y)])?;
+				return one(b.apply(ctx, Op::Binary(op), &[Some(x), Some(&y2)])?);
 			}
 		}
 	}
-	one(b.apply1(ctx, Op::Binary(op), &[Some(x), Some(y)])?)
+	one(b.apply(ctx, Op::Binary(op), &[Some(x), Some(y)])?)
 }
 
 fn variadic(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>], op: VariadicOp) -> Outs {
@@ -1233,7 +1232,7 @@ fn variadic(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>], op: VariadicO
 	if args.is_empty() || args.iter().any(Option::is_none) {
 		return Err(ctx.invalid("inputs cannot be omitted"));
 	}
-	one(b.apply1(ctx, Op::Variadic(op), &args)?)
+	one(b.apply(ctx, Op::Variadic(op), &args)?)
 }
 
 fn reduce(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>], kind: ReduceKind) -> Outs {
@@ -1268,11 +1267,11 @@ fn reduce(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>], kind: ReduceKin
 	};
 	if x.dtype() == DType::Bool && matches!(kind, ReduceKind::Max | ReduceKind::Min) {
 		// Max / min of booleans (opset 20) is any / all: the same on 0/1 bytes.
-		let u = b.apply1(ctx, Op::Cast { to: DType::U8 }, &[Some(x)])?;
-		let r = b.apply1(ctx, op, &[Some(&u)])?;
-		return one(b.apply1(ctx, Op::Cast { to: DType::Bool }, &[Some(&r)])?);
+		let u = b.apply(ctx, Op::Cast { to: DType::U8 }, &[Some(x)])?;
+		let r = b.apply(ctx, op, &[Some(&u)])?;
+		return one(b.apply(ctx, Op::Cast { to: DType::Bool }, &[Some(&r)])?);
 	}
-	one(b.apply1(ctx, op, &[Some(x)])?)
+	one(b.apply(ctx, op, &[Some(x)])?)
 }
 
 fn arg_extremum(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>], max: bool) -> Outs {
@@ -1280,7 +1279,7 @@ fn arg_extremum(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>], max: bool
 	let axis = norm_axis(ctx, ctx.attr(ctx.attrs.int_or("axis", 0))?, x.rank())?;
 	let keepdims = ctx.attr(ctx.attrs.int_or("keepdims", 1))? != 0;
 	let select_last_index = ctx.attr(ctx.attrs.int_or("select_last_index", 0))? != 0;
-	one(b.apply1(
+	one(b.apply(
 		ctx,
 		Op::ArgExtremum {
 			max,
@@ -1328,9 +1327,12 @@ fn reshape(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Outs {
 		}
 		shape[i] = u64::try_from(total / known).map_err(|_| ctx.invalid("shape too large"))?;
 	}
-	one(b.apply1(ctx, Op::Reshape { shape }, &[Some(x)])?)
+	one(b.apply(ctx, Op::Reshape { shape }, &[Some(x)])?)
 }
 
+/// `Split` as one `Slice` per used output: output `k` is `x[.., offset_k .. offset_k + split_k,
+/// ..]` along `axis` (`offset_k` = sum of the earlier splits), exactly the data Split copies.
+/// Unused outputs produce no node.
 fn split(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Outs {
 	let x = ctx.req(ins, 0)?;
 	let axis = norm_axis(ctx, ctx.attr(ctx.attrs.int_or("axis", 0))?, x.rank())?;
@@ -1338,6 +1340,9 @@ fn split(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Outs {
 	let given = if ctx.opset >= 13 {
 		ctx.opt_ints(ins, 1)?
 	} else {
+		if ctx.opset < 2 && ctx.opt(ins, 1).is_some() {
+			return Err(ctx.unsupported("the opset-1 `split` input"));
+		}
 		ctx.attr(ctx.attrs.ints("split"))?
 	};
 	let num_outputs = ctx.attr(ctx.attrs.int("num_outputs"))?;
@@ -1369,8 +1374,31 @@ fn split(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Outs {
 		return Err(ctx.invalid("the number of splits differs from the number of outputs"));
 	}
 	let splits = non_negative(ctx, "split", &splits)?;
-	let outs = b.apply(ctx, Op::Split { axis, splits }, &[Some(x)], None)?;
-	Ok(outs.into_iter().map(Some).collect())
+	let total = splits.iter().try_fold(0u64, |a, &s| a.checked_add(s));
+	if total != Some(len as u64) {
+		return Err(ctx.invalid(format!(
+			"the splits {splits:?} do not sum to the axis length {len}"
+		)));
+	}
+	let mut outs = Vec::with_capacity(splits.len());
+	let mut start = 0i64;
+	for (k, &s) in splits.iter().enumerate() {
+		// `start + s ≤ len`, which fits `i64`.
+		let end = start + s as i64;
+		outs.push(if ctx.output_live(k) {
+			let op = Op::Slice {
+				starts: vec![start],
+				ends: vec![end],
+				axes: vec![axis],
+				steps: vec![1],
+			};
+			Some(b.apply(ctx, op, &[Some(x)])?)
+		} else {
+			None
+		});
+		start = end;
+	}
+	Ok(outs)
 }
 
 fn slice(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Outs {
@@ -1400,7 +1428,7 @@ fn slice(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Outs {
 		None => (0..n as u32).collect(),
 	};
 	let steps = steps.unwrap_or_else(|| vec![1; n]);
-	one(b.apply1(
+	one(b.apply(
 		ctx,
 		Op::Slice {
 			starts,
@@ -1429,7 +1457,7 @@ fn squeeze(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Outs {
 			.map(|(i, _)| i as u32)
 			.collect(),
 	};
-	one(b.apply1(ctx, Op::Squeeze { axes }, &[Some(x)])?)
+	one(b.apply(ctx, Op::Squeeze { axes }, &[Some(x)])?)
 }
 
 fn unsqueeze(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Outs {
@@ -1441,7 +1469,7 @@ fn unsqueeze(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Outs {
 			.ok_or_else(|| ctx.invalid("axes is required"))?
 	};
 	let axes = norm_axes(ctx, &axes, x.rank() + axes.len())?;
-	one(b.apply1(ctx, Op::Unsqueeze { axes }, &[Some(x)])?)
+	one(b.apply(ctx, Op::Unsqueeze { axes }, &[Some(x)])?)
 }
 
 fn pad(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Outs {
@@ -1488,7 +1516,7 @@ fn pad(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Outs {
 			full
 		}
 	};
-	one(b.apply1(ctx, Op::Pad { mode, pads }, &[Some(x), value])?)
+	one(b.apply(ctx, Op::Pad { mode, pads }, &[Some(x), value])?)
 }
 
 fn dropout(ctx: &NodeCtx, ins: &[Option<Value>]) -> Outs {
@@ -1764,7 +1792,7 @@ fn resize(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Outs {
 		}
 		attrs.roi = full.into_iter().map(F32Bits::new).collect();
 	}
-	one(b.apply1(ctx, Op::Resize(attrs), &[Some(x)])?)
+	one(b.apply(ctx, Op::Resize(attrs), &[Some(x)])?)
 }
 
 fn quant_linear(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>], quantize: bool) -> Outs {
@@ -1827,5 +1855,5 @@ fn quant_linear(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>], quantize:
 	} else {
 		Op::DequantizeLinear { axis }
 	};
-	one(b.apply1(ctx, op, &[Some(x), Some(scale), zp.as_ref()])?)
+	one(b.apply(ctx, op, &[Some(x), Some(scale), zp.as_ref()])?)
 }

@@ -2,13 +2,17 @@
 //! benchmarks. Results are tract's (CPU-dependent kernels), never canonical.
 
 use std::{
+	collections::HashMap,
 	panic::{catch_unwind, AssertUnwindSafe},
 	sync::Arc,
 };
 
-use tract_onnx::prelude::{
-	tract_ndarray, DatumType, Framework, InferenceFact, InferenceModelExt, IntoRunnable,
-	IntoTValue, TValue, Tensor as TTensor, TypedRunnableModel,
+use tract_onnx::{
+	prelude::{
+		tract_ndarray, DatumType, Framework, InferenceFact, InferenceModel, InferenceModelExt,
+		IntoRunnable, IntoTValue, Symbol, TDim, TValue, Tensor as TTensor, TypedRunnableModel,
+	},
+	tract_hir::infer::{GenericFactoid, ShapeFactoid},
 };
 use verity_engine::{DType, Tensor, TensorData, TensorType};
 
@@ -44,6 +48,12 @@ fn guarded<T>(f: impl FnOnce() -> Result<T, TractError>) -> Result<T, TractError
 impl TractModel {
 	/// Loads `onnx` with the given input types (in graph-input order, initializers excluded)
 	/// and optimises it.
+	///
+	/// The concrete input types override every symbolic dimension of the model: each symbol an
+	/// input declares (e.g. a batch dimension `N`) is replaced by the given size throughout the
+	/// model's declared facts (value infos and outputs too), and declared dimensions that are
+	/// still symbolic after that (symbols the inputs do not bind) are forgotten, to be
+	/// recomputed by tract's analysis from the concrete inputs.
 	pub fn new(onnx: &[u8], input_types: &[TensorType]) -> Result<TractModel, TractError> {
 		guarded(|| {
 			let mut model = tract_onnx::onnx()
@@ -56,6 +66,7 @@ impl TractModel {
 					got: input_types.len(),
 				});
 			}
+			fix_symbols(&mut model, input_types)?;
 			for (i, t) in input_types.iter().enumerate() {
 				let shape: Vec<usize> = t.shape.iter().map(|&d| d as usize).collect();
 				let fact = InferenceFact::dt_shape(datum_type(t.dtype), shape);
@@ -84,6 +95,60 @@ impl TractModel {
 			outs.iter().map(|t| from_tract(t)).collect()
 		})
 	}
+}
+
+/// Makes the model's declared facts agree with concrete inputs (see [`TractModel::new`]):
+/// binds the symbols of the declared input shapes to the given sizes everywhere, then drops the
+/// declared dimensions that remain symbolic.
+fn fix_symbols(model: &mut InferenceModel, input_types: &[TensorType]) -> Result<(), TractError> {
+	let mut subs: HashMap<Symbol, TDim> = HashMap::new();
+	for (i, t) in input_types.iter().enumerate() {
+		let declared = model.input_fact(i).map_err(tract_err)?;
+		for (d, &given) in declared.shape.dims().zip(&t.shape) {
+			let GenericFactoid::Only(TDim::Sym(sym)) = d else {
+				continue;
+			};
+			let given = TDim::Val(i64::try_from(given).map_err(tract_err)?);
+			match subs.get(sym) {
+				Some(bound) if *bound != given => {
+					return Err(TractError::Tract(format!(
+						"symbolic dimension {sym} is given as both {bound} and {given}"
+					)))
+				}
+				_ => {
+					subs.insert(sym.clone(), given);
+				}
+			}
+		}
+	}
+	model.set_symbols(&subs).map_err(tract_err)?;
+	fn symbolic(d: &GenericFactoid<TDim>) -> bool {
+		matches!(d, GenericFactoid::Only(d) if d.as_i64().is_none())
+	}
+	for node in model.nodes_mut() {
+		for outlet in node.outputs.iter_mut() {
+			let shape = &outlet.fact.shape;
+			if !shape.dims().any(symbolic) {
+				continue;
+			}
+			let dims = shape
+				.dims()
+				.map(|d| {
+					if symbolic(d) {
+						GenericFactoid::Any
+					} else {
+						d.clone()
+					}
+				})
+				.collect();
+			outlet.fact.shape = if shape.is_open() {
+				ShapeFactoid::open(dims)
+			} else {
+				ShapeFactoid::closed(dims)
+			};
+		}
+	}
+	Ok(())
 }
 
 /// Loads, optimises and runs `onnx` once on `inputs` (whose types fix the input shapes).

@@ -5,6 +5,7 @@ mod common;
 
 use common::{model, node, output, value_info, Rng, A};
 use verity_engine::{execute, Tensor};
+use verity_onnx::pb;
 use verity_onnx::{
 	compile, compile_with_constants, encode_npy, parse_npy, parse_tensor_pb, tensor_to_proto,
 	CompileError, COMPILER_VERSION,
@@ -246,5 +247,180 @@ fn tensor_file_parsers_never_panic() {
 		}
 		let _ = parse_npy(&bytes);
 		let _ = parse_tensor_pb(&bytes);
+	}
+}
+
+/// Slices `x` (row-major `shape`) along `axis` to `start..end`, for expected values.
+fn slice_along(x: &Tensor, axis: usize, start: usize, end: usize) -> Vec<f32> {
+	let shape = x.shape();
+	let inner: usize = shape[axis + 1..].iter().product();
+	let outer: usize = shape[..axis].iter().product();
+	let v = x.as_f32().unwrap();
+	let mut out = Vec::new();
+	for o in 0..outer {
+		let base = o * shape[axis] * inner;
+		out.extend_from_slice(&v[base + start * inner..base + end * inner]);
+	}
+	out
+}
+
+/// Every program node has exactly one output; node `i` is trace leaf `i`.
+fn assert_single_outputs(m: &verity_onnx::CompiledModel) {
+	for (i, n) in m.program.nodes.iter().enumerate() {
+		assert_eq!(n.outputs.len(), 1, "node {i} ({})", n.op.name());
+	}
+}
+
+#[test]
+fn split_lowers_to_one_slice_per_used_output() {
+	let x = Rng(11).tensor_f32(&[2, 6], -1.0, 1.0);
+	// Opset 13: sizes as an input; output `b` is unused and produces no node.
+	let bytes = model(
+		13,
+		vec![node(
+			"Split",
+			&["x", "split"],
+			&["a", "b", "c"],
+			vec![("axis", A::I(-1))],
+		)],
+		vec![value_info("x", F32, &[None, Some(6)])],
+		vec![output("c"), output("a")],
+		vec![("split", Tensor::from_i64(&[3], vec![1, 3, 2]).unwrap())],
+	);
+	let m = compile(&bytes, &[("x", vec![2, 6])]).unwrap();
+	assert_single_outputs(&m);
+	assert_eq!(m.node_count(), 2);
+	assert!(m
+		.program
+		.nodes
+		.iter()
+		.all(|n| matches!(n.op, verity_engine::Op::Slice { .. })));
+	let (out, trace) = execute(&m.program, std::slice::from_ref(&x)).unwrap();
+	assert_eq!(trace.len(), 2);
+	assert_eq!(out[0].shape(), &[2, 2]);
+	assert_eq!(out[0].as_f32().unwrap(), slice_along(&x, 1, 4, 6));
+	assert_eq!(out[1].shape(), &[2, 1]);
+	assert_eq!(out[1].as_f32().unwrap(), slice_along(&x, 1, 0, 1));
+	// Program output `j` is the leaf of its node.
+	for (j, t) in out.iter().enumerate() {
+		let leaf = m.program.output_node(j).unwrap() as usize;
+		assert_eq!(trace.leaves[leaf], verity_engine::commit::tensor_hash(t));
+	}
+
+	// Opset 18 `num_outputs` with an uneven axis: chunks of ceil(7 / 3), the last smaller.
+	let x7 = Rng(12).tensor_f32(&[7], -1.0, 1.0);
+	let bytes = model(
+		18,
+		vec![node(
+			"Split",
+			&["x"],
+			&["a", "b", "c"],
+			vec![("num_outputs", A::I(3))],
+		)],
+		vec![value_info("x", F32, &[Some(7)])],
+		vec![output("a"), output("b"), output("c")],
+		vec![],
+	);
+	let m = compile(&bytes, &[]).unwrap();
+	assert_single_outputs(&m);
+	let (out, _) = execute(&m.program, std::slice::from_ref(&x7)).unwrap();
+	let v = x7.as_f32().unwrap();
+	assert_eq!(out[0].as_f32().unwrap(), &v[0..3]);
+	assert_eq!(out[1].as_f32().unwrap(), &v[3..6]);
+	assert_eq!(out[2].as_f32().unwrap(), &v[6..7]);
+
+	// Opset 11 `split` attribute, with a zero-length part; opset 2 equal parts by default.
+	for (opset, attrs, parts) in [
+		(
+			11,
+			vec![("axis", A::I(0)), ("split", A::Is(vec![2, 0, 2]))],
+			vec![(0, 2), (2, 2), (2, 4)],
+		),
+		(2, vec![("axis", A::I(0))], vec![(0, 2), (2, 4), (4, 6)]),
+	] {
+		let rows = parts.last().unwrap().1;
+		let x = Rng(13).tensor_f32(&[rows, 3], -1.0, 1.0);
+		let bytes = model(
+			opset,
+			vec![node("Split", &["x"], &["a", "b", "c"], attrs)],
+			vec![value_info("x", F32, &[Some(rows as i64), Some(3)])],
+			vec![output("a"), output("b"), output("c")],
+			vec![],
+		);
+		let m = compile(&bytes, &[]).unwrap();
+		assert_single_outputs(&m);
+		assert_eq!(m.node_count(), 3, "opset {opset}");
+		let (out, _) = execute(&m.program, std::slice::from_ref(&x)).unwrap();
+		for (o, &(s, e)) in parts.iter().enumerate() {
+			assert_eq!(out[o].shape(), &[e - s, 3], "opset {opset} output {o}");
+			assert_eq!(out[o].as_f32().unwrap(), slice_along(&x, 0, s, e));
+		}
+	}
+
+	// Sizes that do not add up to the axis are refused.
+	let bytes = model(
+		13,
+		vec![node("Split", &["x", "split"], &["a", "b"], vec![])],
+		vec![value_info("x", F32, &[Some(4)])],
+		vec![output("a"), output("b")],
+		vec![("split", Tensor::from_i64(&[2], vec![1, 2]).unwrap())],
+	);
+	let e = compile(&bytes, &[]).unwrap_err();
+	assert!(matches!(e, CompileError::InvalidNode { .. }), "{e}");
+}
+
+#[test]
+fn maxpool_indices_output_is_refused_unless_unused() {
+	let pool = |outputs: &[&str], graph_outputs: Vec<pb::ValueInfoProto>| {
+		model(
+			12,
+			vec![node(
+				"MaxPool",
+				&["x"],
+				outputs,
+				vec![
+					("kernel_shape", A::Is(vec![2, 2])),
+					("storage_order", A::I(1)),
+				],
+			)],
+			vec![value_info("x", F32, &[Some(1), Some(1), Some(4), Some(4)])],
+			graph_outputs,
+			vec![],
+		)
+	};
+	// The Indices output is used: a precise refusal.
+	let bytes = pool(&["y", "idx"], vec![output("y"), output("idx")]);
+	match compile(&bytes, &[]) {
+		Err(e @ CompileError::UnsupportedFeature { .. }) => {
+			let CompileError::UnsupportedFeature {
+				op_type,
+				node,
+				opset,
+				what,
+			} = &e
+			else {
+				unreachable!()
+			};
+			assert_eq!(
+				(op_type.as_str(), node.as_str(), *opset),
+				("MaxPool", "n_y", 12)
+			);
+			assert!(what.contains("Indices") && what.contains("idx"), "{e}");
+		}
+		other => panic!("unexpected {other:?}"),
+	}
+	let bytes = pool(&["y", "idx"], vec![output("idx")]);
+	assert!(matches!(
+		compile(&bytes, &[]),
+		Err(CompileError::UnsupportedFeature { .. })
+	));
+	// Declared but unused, or not declared: one node with one output.
+	for outputs in [&["y", "idx"][..], &["y", ""], &["y"]] {
+		let m = compile(&pool(outputs, vec![output("y")]), &[]).unwrap();
+		assert_single_outputs(&m);
+		assert_eq!(m.node_count(), 1);
+		let x = Rng(14).tensor_f32(&[1, 1, 4, 4], -1.0, 1.0);
+		let (out, _) = execute(&m.program, std::slice::from_ref(&x)).unwrap();
+		assert_eq!(out[0].shape(), &[1, 1, 3, 3]);
 	}
 }

@@ -9,6 +9,11 @@
 //! (`exp` differs in the last bits between onnxruntime and `libm`). Every model must also
 //! classify every sample as onnxruntime does.
 //!
+//! Each model also runs through the tract runner with the batch fixed by each committed input
+//! (the models declare a symbolic batch dimension `N` in their inputs, value infos and outputs)
+//! and must agree with the canonical executor within the same tolerance (integer outputs within
+//! one quantization step: tract's integer requantization may round differently).
+//!
 //! Run with `cargo test --release -p verity-onnx --test repo_models -- --nocapture` for the
 //! report.
 
@@ -18,7 +23,7 @@ use std::{
 };
 
 use verity_engine::{commit::to_hex, execute, DType, Tensor};
-use verity_onnx::{compile, read_npy};
+use verity_onnx::{compile, read_npy, run_tract, TractModel};
 
 const RTOL: f64 = 1e-3;
 const ATOL: f64 = 1e-5;
@@ -219,6 +224,96 @@ fn repo_models_match_onnxruntime() {
 		check_model(&models_dir().join(m.name), m, &mut failures);
 	}
 	assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Every committed input of every repo model, run by tract with the batch that input fixes (the
+/// models' symbolic `N` must not get in the way) and compared with the canonical executor.
+#[test]
+fn repo_models_run_in_tract_with_fixed_batch() {
+	let mut failures = Vec::new();
+	for m in MODELS {
+		let dir = models_dir().join(m.name);
+		let onnx = std::fs::read(dir.join("model.onnx"))
+			.unwrap_or_else(|e| panic!("{}: {e} (run models/generate.py)", dir.display()));
+		let mut k = 0;
+		while dir.join(format!("input_{k}.npy")).is_file() {
+			let case = format!("{}[{k}] (tract)", m.name);
+			let input = npy(&dir.join(format!("input_{k}.npy")));
+			let model = compile(&onnx, &[("input", input.shape().to_vec())])
+				.unwrap_or_else(|e| panic!("{case}: compile failed: {e}"));
+			let (want, _) = execute(&model.program, std::slice::from_ref(&input))
+				.unwrap_or_else(|e| panic!("{case}: execution failed: {e}"));
+			// As `verity model bench` loads it: types first, then runs.
+			let tract = TractModel::new(&onnx, &[input.tensor_type()])
+				.unwrap_or_else(|e| panic!("{case}: TractModel::new failed: {e}"));
+			let got = tract
+				.run(std::slice::from_ref(&input))
+				.unwrap_or_else(|e| panic!("{case}: tract run failed: {e}"));
+			// As `verity model run --engine tract` does: in one go.
+			let again = run_tract(&onnx, std::slice::from_ref(&input))
+				.unwrap_or_else(|e| panic!("{case}: run_tract failed: {e}"));
+			assert_eq!(got.len(), m.outputs.len(), "{case}: output count");
+			for (j, ((name, g), w)) in m.outputs.iter().zip(&got).zip(&want).enumerate() {
+				assert!(g.bit_eq(&again[j]), "{case} {name}: tract runs differ");
+				println!("{case} {name}: {} {:?}", g.dtype(), g.shape());
+				compare_with_tract(&case, name, g, w, j == 0, &mut failures);
+			}
+			k += 1;
+		}
+		assert!(k > 0, "{}: no input_<k>.npy", dir.display());
+	}
+	assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Compares tract's output with the canonical one: floats within the tolerance (and the same
+/// class per row for the first output), integers within one step.
+fn compare_with_tract(
+	case: &str,
+	name: &str,
+	got: &Tensor,
+	want: &Tensor,
+	classes: bool,
+	failures: &mut Vec<String>,
+) {
+	if got.dtype() != want.dtype() || got.shape() != want.shape() {
+		failures.push(format!(
+			"{case} {name}: tract {} {:?}, canonical {} {:?}",
+			got.dtype(),
+			got.shape(),
+			want.dtype(),
+			want.shape()
+		));
+		return;
+	}
+	match (got.as_f32(), want.as_f32()) {
+		(Ok(g), Ok(w)) => {
+			let (abs, _, bad) = float_diff(g, w);
+			println!("  max |diff| {abs:.3e}");
+			if bad > 0 {
+				failures.push(format!(
+					"{case} {name}: {bad} elements outside rtol {RTOL} / atol {ATOL} (max |diff| {abs:e})"
+				));
+			}
+			if classes && argmax_rows(got) != argmax_rows(want) {
+				failures.push(format!("{case}: tract classifies differently"));
+			}
+		}
+		_ => {
+			let (g, w) = (got.as_u8().unwrap(), want.as_u8().unwrap());
+			let worst = g
+				.iter()
+				.zip(w)
+				.map(|(&a, &b)| a.abs_diff(b))
+				.max()
+				.unwrap_or(0);
+			println!("  max |diff| {worst}");
+			if worst > 1 {
+				failures.push(format!(
+					"{case} {name}: integer outputs differ by up to {worst}"
+				));
+			}
+		}
+	}
 }
 
 /// The ImageNet-size CNN, when `models/generate.py --resnet` has written it (it is too large to

@@ -38,7 +38,7 @@ use verity_engine::{
 pub struct RunResult {
 	/// Program outputs, in order.
 	pub outputs: Vec<Tensor>,
-	/// One hash per node output, in trace order.
+	/// One hash per node (node `i` is leaf `i`).
 	pub leaves: Vec<Hash>,
 	/// Merkle root of `leaves`.
 	pub root: Hash,
@@ -47,7 +47,8 @@ pub struct RunResult {
 /// Reply of `run`: the result, or why decoding or execution failed.
 pub type RunReply = Result<RunResult, String>;
 
-/// Reply of `run_node`: the node's outputs, or why decoding or execution failed.
+/// Reply of `run_node`: the node's output (a one-element vector), or why decoding or execution
+/// failed.
 pub type NodeReply = Result<Vec<Tensor>, String>;
 
 /// Decodes a SCALE [`Program`] and SCALE `Vec<Tensor>` inputs and runs them.

@@ -80,7 +80,6 @@ fn cnn() -> Program {
 	let h = b.node1(
 		Op::MaxPool {
 			pool: pool(2, 0, 2, false),
-			storage_order: 0,
 		},
 		&[h],
 	);
@@ -248,7 +247,7 @@ fn int8() -> Program {
 	let acc = b.node(
 		Op::MatMulInteger,
 		&[Some(flat), Some(wi), Some(yzp), Some(wizp)],
-	)[0];
+	);
 	let accs = b
 		.weight(Tensor::from_f32(&[16], (0..16).map(|i| 1e-4 * (i + 1) as f32).collect()).unwrap());
 	let deq = b.node1(Op::DequantizeLinear { axis: 1 }, &[acc, accs]);
@@ -260,7 +259,7 @@ fn int8() -> Program {
 	let ci = b.node(
 		Op::ConvInteger(conv(0, 2, 1)),
 		&[Some(qi8), Some(wc), Some(tzp)],
-	)[0];
+	);
 
 	b.output(sm);
 	b.output(logits);

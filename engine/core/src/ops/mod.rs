@@ -170,9 +170,8 @@ impl Ty {
 	}
 }
 
-/// Output types of `op` applied to inputs of the given types (`None` = omitted input).
-///
-/// For `MaxPool` it always returns both outputs (`Y`, `Indices`); a node may declare only `Y`.
+/// Output types of `op` applied to inputs of the given types (`None` = omitted input). Every op
+/// has exactly one output, so the result has exactly one element.
 pub fn infer(op: &Op, inputs: &[Option<TensorType>]) -> Result<Vec<TensorType>, OpError> {
 	let mut tys = Vec::with_capacity(inputs.len());
 	for t in inputs {
@@ -228,7 +227,6 @@ pub fn infer_ty(op: &Op, inputs: &[Option<Ty>]) -> Result<Vec<Ty>, OpError> {
 		| Op::Flatten { .. }
 		| Op::Transpose { .. }
 		| Op::Concat { .. }
-		| Op::Split { .. }
 		| Op::Slice { .. }
 		| Op::Gather { .. }
 		| Op::Squeeze { .. }
@@ -281,7 +279,6 @@ pub fn run(op: &Op, inputs: &[Option<&Tensor>], ctx: &Ctx) -> Result<Vec<Tensor>
 		| Op::Flatten { .. }
 		| Op::Transpose { .. }
 		| Op::Concat { .. }
-		| Op::Split { .. }
 		| Op::Slice { .. }
 		| Op::Gather { .. }
 		| Op::Squeeze { .. }
@@ -437,7 +434,6 @@ fn check_attr_lens(op: &Op) -> Result<(), OpError> {
 			too_long("shape", shape.len())
 		}
 		Op::Transpose { perm } => too_long("perm", perm.len()),
-		Op::Split { splits, .. } => too_long("split", splits.len()),
 		Op::Slice {
 			starts,
 			ends,

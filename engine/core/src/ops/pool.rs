@@ -5,8 +5,9 @@
 //! acc = acc + x` over the visited taps, then `y = acc / count`, where `count` is the number of
 //! taps inside the input, or with `count_include_pad` inside the *padded* input (taps past the
 //! end pad, possible in `ceil_mode`, are never counted). MaxPool: `y = first tap`, then a later
-//! tap replaces it only if strictly greater (so the first maximum wins, which fixes `Indices`);
-//! a NaN tap makes the result NaN. Global pools visit the whole plane in memory order.
+//! tap replaces it only if strictly greater (so the first maximum wins, which fixes the sign of a
+//! zero maximum); a NaN tap makes the result NaN. MaxPool has only the `Y` output (ONNX's
+//! optional `Indices` is not in the IR). Global pools visit the whole plane in memory order.
 
 use alloc::{vec, vec::Vec};
 
@@ -204,22 +205,12 @@ pub(crate) fn infer(op: &Op, inputs: &[Option<Ty>]) -> Result<Vec<Ty>, OpError> 
 	arity(inputs, 1, 1)?;
 	let x = req(inputs, 0)?;
 	match op {
-		Op::MaxPool {
-			pool,
-			storage_order,
-		} => {
+		Op::MaxPool { pool } => {
 			allow_dtypes(x, 0, &[DType::F32, DType::I8, DType::U8])?;
-			if *storage_order > 1 {
-				return Err(OpError::Attribute {
-					name: "storage_order",
-					reason: "must be 0 or 1",
-				});
-			}
-			let g = geom(&x.shape, pool, false)?;
-			Ok(vec![
-				Ty::new(x.dtype, g.out_shape()),
-				Ty::new(DType::I64, g.out_shape()),
-			])
+			Ok(vec![Ty::new(
+				x.dtype,
+				geom(&x.shape, pool, false)?.out_shape(),
+			)])
 		}
 		Op::AveragePool { pool, .. } => {
 			allow_dtypes(x, 0, &[DType::F32])?;
@@ -246,10 +237,7 @@ pub(crate) fn infer(op: &Op, inputs: &[Option<Ty>]) -> Result<Vec<Ty>, OpError> 
 pub(crate) fn run(op: &Op, inputs: &[Option<&Tensor>]) -> Result<Vec<Tensor>, OpError> {
 	let x = inp(inputs, 0)?;
 	match op {
-		Op::MaxPool {
-			pool,
-			storage_order,
-		} => max_pool(x, pool, *storage_order == 1),
+		Op::MaxPool { pool } => Ok(vec![max_pool(x, pool)?]),
 		Op::AveragePool {
 			pool,
 			count_include_pad,
@@ -271,9 +259,7 @@ pub(crate) fn run(op: &Op, inputs: &[Option<&Tensor>]) -> Result<Vec<Tensor>, Op
 					}
 					acc / plane as f32
 				} else {
-					max_first(xs.iter().copied())
-						.map(|(v, _)| v)
-						.unwrap_or(f32::NEG_INFINITY)
+					max_first(xs.iter().copied()).unwrap_or(f32::NEG_INFINITY)
 				});
 			}
 			let mut s = x.shape()[..2].to_vec();
@@ -287,78 +273,50 @@ pub(crate) fn run(op: &Op, inputs: &[Option<&Tensor>]) -> Result<Vec<Tensor>, Op
 	}
 }
 
-/// First maximum (strictly greater replaces) with its position; NaN wins immediately.
-fn max_first(it: impl Iterator<Item = f32>) -> Option<(f32, usize)> {
-	let mut best: Option<(f32, usize)> = None;
-	for (i, v) in it.enumerate() {
-		match best {
-			None => best = Some((v, i)),
-			Some((b, _)) if b.is_nan() => return best,
-			Some((b, _)) => {
-				if v.is_nan() || v > b {
-					best = Some((v, i))
-				}
-			}
-		}
+/// First maximum (a later value replaces it only if strictly greater); the first NaN wins
+/// immediately. `None` for no values.
+#[allow(clippy::neg_cmp_op_on_partial_ord)]
+fn max_first(it: impl Iterator<Item = f32>) -> Option<f32> {
+	let mut best: Option<f32> = None;
+	for v in it {
 		if v.is_nan() {
-			return best;
+			return Some(v);
+		}
+		match best {
+			Some(b) if !(v > b) => {}
+			_ => best = Some(v),
 		}
 	}
 	best
 }
 
-#[allow(clippy::needless_range_loop, clippy::neg_cmp_op_on_partial_ord)]
-fn max_pool(x: &Tensor, a: &PoolAttrs, col_major: bool) -> Result<Vec<Tensor>, OpError> {
+fn max_pool(x: &Tensor, a: &PoolAttrs) -> Result<Tensor, OpError> {
 	let g = geom(x.shape(), a, true)?;
 	let isz: usize = g.in_sp.iter().product();
 	let osz: usize = g.out_sp.iter().product();
 	let planes = g.n * g.c;
-	let mut idx = vec![0i64; planes * osz];
-	// Offset (row-major) → index in the requested storage order.
-	let s = g.in_sp.len();
-	let in_st = super::strides(&g.in_sp);
-	let reorder = |off: usize| -> usize {
-		if !col_major {
-			return off;
-		}
-		let mut rem = off;
-		let mut out = 0;
-		let mut mul = 1;
-		for d in 0..s {
-			let c = rem / in_st[d];
-			rem %= in_st[d];
-			out += c * mul;
-			mul *= g.in_sp[d];
-		}
-		out
-	};
 	macro_rules! pool_typed {
 		($var:ident, $v:expr, $lowest:expr, $pick:expr) => {{
 			let mut out = vec![$lowest; planes * osz];
 			for p in 0..planes {
 				let xs = &$v[p * isz..(p + 1) * isz];
 				g.for_each_window(|o, offs, _| {
-					if let Some((val, j)) = $pick(offs.iter().map(|&f| xs[f])) {
+					if let Some(val) = $pick(offs.iter().map(|&f| xs[f])) {
 						out[p * osz + o] = val;
-						idx[p * osz + o] = (p * isz + reorder(offs[j])) as i64;
 					}
 				});
 			}
 			TensorData::$var(out)
 		}};
 	}
-	fn max_int<T: PartialOrd + Copy>(it: impl Iterator<Item = T>) -> Option<(T, usize)> {
-		let mut best: Option<(T, usize)> = None;
-		for (i, v) in it.enumerate() {
-			match best {
-				Some((b, _)) if !(v > b) => {}
-				_ => best = Some((v, i)),
-			}
-		}
-		best
+	fn max_int<T: PartialOrd + Copy>(it: impl Iterator<Item = T>) -> Option<T> {
+		it.fold(None, |best, v| match best {
+			Some(b) if b >= v => Some(b),
+			_ => Some(v),
+		})
 	}
 	let data = match x.data() {
-		TensorData::F32(v) if s == 2 => {
+		TensorData::F32(v) if g.in_sp.len() == 2 => {
 			// Direct 2-D loop (same selection rule as `max_first`).
 			let (w, ow) = (g.in_sp[1], g.out_sp[1]);
 			let mut out = vec![f32::NEG_INFINITY; planes * osz];
@@ -369,8 +327,7 @@ fn max_pool(x: &Tensor, a: &PoolAttrs, col_major: bool) -> Result<Vec<Tensor>, O
 						let (Some(&y0), Some(&x0)) = (ys.first(), xl.first()) else {
 							continue;
 						};
-						let mut bo = y0 * w + x0;
-						let mut bv = xs[bo];
+						let mut bv = xs[y0 * w + x0];
 						let mut nan = false;
 						for &y in ys {
 							let row = &xs[y * w..(y + 1) * w];
@@ -379,27 +336,10 @@ fn max_pool(x: &Tensor, a: &PoolAttrs, col_major: bool) -> Result<Vec<Tensor>, O
 								nan |= val.is_nan();
 								if val > bv {
 									bv = val;
-									bo = y * w + xx;
 								}
 							}
 						}
-						if nan {
-							// The first NaN in window order wins.
-							'find: for &y in ys {
-								for &xx in xl {
-									if xs[y * w + xx].is_nan() {
-										bo = y * w + xx;
-										bv = f32::NAN;
-										break 'find;
-									}
-								}
-							}
-						}
-						let best = Some((bv, bo));
-						if let Some((val, off)) = best {
-							out[p * osz + oy * ow + ox] = val;
-							idx[p * osz + oy * ow + ox] = (p * isz + reorder(off)) as i64;
-						}
+						out[p * osz + oy * ow + ox] = if nan { f32::NAN } else { bv };
 					}
 				}
 			}
@@ -415,10 +355,7 @@ fn max_pool(x: &Tensor, a: &PoolAttrs, col_major: bool) -> Result<Vec<Tensor>, O
 			})
 		}
 	};
-	Ok(vec![
-		make(g.out_shape(), data)?,
-		make(g.out_shape(), TensorData::I64(idx))?,
-	])
+	make(g.out_shape(), data)
 }
 
 fn avg_pool(x: &Tensor, a: &PoolAttrs, include_pad: bool) -> Result<Tensor, OpError> {

@@ -1,4 +1,4 @@
-//! Data movement: Identity, Reshape, Flatten, Transpose, Concat, Split, Slice, Gather, Squeeze,
+//! Data movement: Identity, Reshape, Flatten, Transpose, Concat, Slice, Gather, Squeeze,
 //! Unsqueeze, Pad, Cast, ConstantOfShape, Expand, Tile. No arithmetic and no reductions: every
 //! output element is a copy of one input element (or a pad constant / a conversion of one).
 
@@ -393,31 +393,6 @@ pub(crate) fn infer(op: &Op, inputs: &[Option<Ty>]) -> Result<Vec<Ty>, OpError> 
 			}
 			one(perm.iter().map(|&p| x.shape[p as usize]).collect())
 		}
-		Op::Split { axis, splits } => {
-			let a = *axis as usize;
-			if a >= x.rank() || splits.is_empty() {
-				return Err(OpError::Attribute {
-					name: "axis",
-					reason: "out of range",
-				});
-			}
-			let splits = to_usize(splits)?;
-			let total = splits.iter().try_fold(0usize, |s, &v| s.checked_add(v));
-			if total != Some(x.shape[a]) {
-				return Err(OpError::Attribute {
-					name: "split",
-					reason: "does not sum to the axis",
-				});
-			}
-			Ok(splits
-				.iter()
-				.map(|&s| {
-					let mut sh = x.shape.clone();
-					sh[a] = s;
-					Ty::new(dt, sh)
-				})
-				.collect())
-		}
 		Op::Slice {
 			starts,
 			ends,
@@ -518,7 +493,6 @@ pub(crate) fn run(op: &Op, inputs: &[Option<&Tensor>]) -> Result<Vec<Tensor>, Op
 			let data = map_data!(x.data(), v => gather_strided(v, 0, &pst, &osh));
 			make(osh, data)?
 		}
-		Op::Split { axis, splits } => return split(x, *axis as usize, &to_usize(splits)?),
 		Op::Slice {
 			starts,
 			ends,
@@ -642,30 +616,6 @@ pub fn concat(xs: &[&Tensor], axis: usize) -> Result<Tensor, OpError> {
 		DType::Bool => cat!(Bool),
 	};
 	make(osh, data)
-}
-
-fn split(x: &Tensor, axis: usize, splits: &[usize]) -> Result<Vec<Tensor>, OpError> {
-	let shape = x.shape();
-	let outer: usize = shape[..axis].iter().product();
-	let inner: usize = shape[axis + 1..].iter().product();
-	let d = shape[axis];
-	let mut outs = Vec::with_capacity(splits.len());
-	let mut start = 0usize;
-	for &s in splits {
-		let mut osh = shape.to_vec();
-		osh[axis] = s;
-		let data = map_data!(x.data(), v => {
-			let mut out = Vec::with_capacity(outer * s * inner);
-			for o in 0..outer {
-				let b = (o * d + start) * inner;
-				out.extend_from_slice(&v[b..b + s * inner]);
-			}
-			out
-		});
-		outs.push(make(osh, data)?);
-		start += s;
-	}
-	Ok(outs)
 }
 
 /// Gather: for each outer index and each index (negative counts from the end), one block.

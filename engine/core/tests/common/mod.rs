@@ -118,7 +118,8 @@ impl Builder {
 		self.p.weights.push(t);
 		ValueRef::Weight(self.p.weights.len() as u32 - 1)
 	}
-	pub fn node(&mut self, op: Op, inputs: &[Option<ValueRef>]) -> Vec<ValueRef> {
+	/// Appends a node (its one output type inferred) and returns its output.
+	pub fn node(&mut self, op: Op, inputs: &[Option<ValueRef>]) -> ValueRef {
 		let ins: Vec<Option<NodeInput>> = inputs
 			.iter()
 			.map(|r| {
@@ -132,27 +133,19 @@ impl Builder {
 			.iter()
 			.map(|i| i.as_ref().map(|i| i.ty.clone()))
 			.collect();
-		let mut outputs = ops::infer(&op, &types).unwrap_or_else(|e| panic!("{}: {e}", op.name()));
-		if matches!(op, Op::MaxPool { .. }) {
-			outputs.truncate(1);
-		}
+		let outputs = ops::infer(&op, &types).unwrap_or_else(|e| panic!("{}: {e}", op.name()));
+		assert_eq!(outputs.len(), 1, "{}: one output", op.name());
 		let n = self.p.nodes.len() as u32;
-		let k = outputs.len();
 		self.p.nodes.push(Node {
 			op,
 			inputs: ins,
 			outputs,
 		});
-		(0..k)
-			.map(|o| ValueRef::Node {
-				node: n,
-				output: o as u32,
-			})
-			.collect()
+		ValueRef::Node { node: n, output: 0 }
 	}
 	pub fn node1(&mut self, op: Op, inputs: &[ValueRef]) -> ValueRef {
 		let ins: Vec<Option<ValueRef>> = inputs.iter().map(|r| Some(*r)).collect();
-		self.node(op, &ins)[0]
+		self.node(op, &ins)
 	}
 	pub fn output(&mut self, v: ValueRef) {
 		let i = self.p.outputs.len();

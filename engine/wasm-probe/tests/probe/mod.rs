@@ -310,7 +310,7 @@ fn check(name: &str, p: &Program, inputs: &[Tensor], depth: Depth) -> Checked {
 
 	// Native intermediate values, node by node, for the single-node re-executions.
 	let full = depth == Depth::Full;
-	let mut values: Vec<Vec<Tensor>> = Vec::with_capacity(p.nodes.len());
+	let mut values: Vec<Tensor> = Vec::with_capacity(p.nodes.len());
 	let mut node_inputs: Vec<Vec<Option<Tensor>>> = Vec::with_capacity(p.nodes.len());
 	for node in p.nodes.iter().filter(|_| full) {
 		let ins: Vec<Option<Tensor>> = node
@@ -320,14 +320,14 @@ fn check(name: &str, p: &Program, inputs: &[Tensor], depth: Depth) -> Checked {
 				i.as_ref().map(|i| match i.source {
 					ValueRef::Input(j) => inputs[j as usize].clone(),
 					ValueRef::Weight(j) => p.weights[j as usize].clone(),
-					ValueRef::Node { node, output } => {
-						values[node as usize][output as usize].clone()
-					}
+					ValueRef::Node { node, .. } => values[node as usize].clone(),
 				})
 			})
 			.collect();
 		let refs: Vec<Option<&Tensor>> = ins.iter().map(Option::as_ref).collect();
-		values.push(execute_node_with(node, &refs, &ExecOptions::default()).expect("node"));
+		let mut out = execute_node_with(node, &refs, &ExecOptions::default()).expect("node");
+		assert_eq!(out.len(), 1, "{name}: node output count");
+		values.push(out.remove(0));
 		node_inputs.push(ins);
 	}
 
@@ -351,12 +351,11 @@ fn check(name: &str, p: &Program, inputs: &[Tensor], depth: Depth) -> Checked {
 			.zip(&got.leaves)
 			.position(|(a, b)| a != b)
 		{
-			let offsets = p.leaf_offsets();
-			let node = offsets.partition_point(|&o| o as usize <= i) - 1;
+			// Node `i` is leaf `i`.
 			panic!(
 				"{name} (wasm, nan canonicalisation {nan_canon}): first diverging leaf {i}, node \
-				 {node} ({})",
-				p.nodes[node].op.name()
+				 {i} ({})",
+				p.nodes[i].op.name()
 			);
 		}
 		assert_eq!(
@@ -375,21 +374,18 @@ fn check(name: &str, p: &Program, inputs: &[Tensor], depth: Depth) -> Checked {
 			);
 		}
 
-		let offsets = p.leaf_offsets();
 		for (n, node) in p.nodes.iter().enumerate().filter(|_| full) {
 			let outs = probe.run_node(node, &node_inputs[n]).unwrap_or_else(|e| {
 				panic!("{name}: wasm node {n} ({}) failed: {e}", node.op.name())
 			});
-			assert_eq!(outs.len(), node.outputs.len());
-			for (o, t) in outs.iter().enumerate() {
-				assert_eq!(
-					tensor_hash(t),
-					want_trace.leaves[offsets[n] as usize + o],
-					"{name}: node {n} ({}) output {o} re-executed in wasm",
-					node.op.name()
-				);
-				assert!(t.bit_eq(&values[n][o]));
-			}
+			assert_eq!(outs.len(), 1, "{name}: node {n} output count in wasm");
+			assert_eq!(
+				tensor_hash(&outs[0]),
+				want_trace.leaves[n],
+				"{name}: node {n} ({}) re-executed in wasm",
+				node.op.name()
+			);
+			assert!(outs[0].bit_eq(&values[n]));
 			checked.node_runs += 1;
 		}
 	}
@@ -401,7 +397,7 @@ pub fn check_all(name: &str, p: &Program, inputs: &[Vec<Tensor>], depth: Depth) 
 	let mut nodes = 0;
 	for (k, ins) in inputs.iter().enumerate() {
 		let c = check(&format!("{name}[{k}]"), p, ins, depth);
-		assert_eq!(c.leaves, p.leaf_count() as usize);
+		assert_eq!(c.leaves, p.nodes.len(), "{name}: one leaf per node");
 		runs += c.wasm_runs;
 		nodes += c.node_runs;
 	}
