@@ -1,0 +1,555 @@
+//! Benchmarks of every call and of the work `on_initialize` does per deadline.
+//!
+//! `challenge` is measured on a real MatMul node `[m, 64] × [64, 64]` whose cost in
+//! [`verity_engine::node_cost`] units is `4224·m + 4096`: component `c` picks `m`, so the
+//! fitted weight is a function of the node's cost, which is what the call's weight annotation
+//! uses.
+
+use super::*;
+use alloc::{vec, vec::Vec};
+use codec::Encode;
+use frame_benchmarking::v2::*;
+use frame_support::{
+	traits::{
+		fungible::{Inspect, Mutate},
+		Get,
+	},
+	BoundedVec,
+};
+use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
+use sp_core::H256;
+use sp_runtime::traits::{One, Saturating};
+use verity_engine::{
+	ir::{Node, NodeInput, Op, Program, ValueInfo, ValueRef},
+	ops, tensor_hash, DType, ModelTree, Tensor, TensorType,
+};
+use verity_primitives::{
+	AssignmentState, ModeSet, ModelId, ModelInfo, ModelLocation, ModelStatus, OutputSpec,
+	ProvenTensor, RequestId, RequestStatus, ResultInfo, TensorSpec, VerificationMode,
+};
+
+use crate::Pallet as Inference;
+
+const SEED: u32 = 0;
+
+fn funded<T: Config>(name: &'static str, index: u32) -> T::AccountId {
+	let who: T::AccountId = account(name, index, SEED);
+	let amount = T::Currency::minimum_balance().saturating_mul(1_000_000_000u32.into());
+	T::Currency::set_balance(&who, amount);
+	who
+}
+
+fn workers<T: Config>(n: u32) -> Vec<T::AccountId> {
+	(0..n)
+		.map(|i| {
+			let w: T::AccountId = account("worker", i, SEED);
+			T::BenchmarkHelper::register_worker(&w);
+			w
+		})
+		.collect()
+}
+
+fn protocol_exists<T: Config>() {
+	let protocol = T::ProtocolAccount::get();
+	if T::Currency::balance(&protocol) < T::Currency::minimum_balance() {
+		T::Currency::set_balance(&protocol, T::Currency::minimum_balance());
+	}
+}
+
+fn f32_spec(shape: &[u64]) -> TensorSpec {
+	TensorSpec {
+		dtype: DType::F32,
+		shape: shape.to_vec().try_into().expect("rank"),
+	}
+}
+
+/// A model record: one `[1]` f32 input, `node_count` nodes, one f32 output of `shape` at the
+/// last node.
+fn model<T: Config>(
+	node_count: u32,
+	weight_count: u32,
+	model_root: H256,
+	output_shape: &[u64],
+) -> ModelId {
+	let owner: T::AccountId = account("owner", 0, SEED);
+	let info: ModelOf<T> = ModelInfo {
+		owner,
+		onnx_hash: H256::zero(),
+		model_root,
+		compiler_version: 1,
+		node_count,
+		weight_count,
+		inputs: vec![f32_spec(&[1])].try_into().expect("one input"),
+		outputs: vec![OutputSpec {
+			node: node_count - 1,
+			spec: f32_spec(output_shape),
+		}]
+		.try_into()
+		.expect("one output"),
+		macs: 0,
+		max_node_footprint: 0,
+		price: 1u32.into(),
+		modes: ModeSet::ALL,
+		location: ModelLocation::Uri(Default::default()),
+		deposit: 0u32.into(),
+		status: ModelStatus::Active,
+		in_flight: 0,
+		registered_at: 0u32.into(),
+	};
+	T::BenchmarkHelper::register_model(info)
+}
+
+fn input<T: Config>() -> BoundedVec<u8, T::MaxInputBytes> {
+	let x = Tensor::from_f32(&[1], vec![0.5]).expect("tensor");
+	vec![x].encode().try_into().expect("fits")
+}
+
+/// Opens a request and returns its id.
+fn open<T: Config>(model: ModelId, mode: VerificationMode) -> RequestId {
+	let requester = funded::<T>("requester", 0);
+	let id = NextRequestId::<T>::get();
+	let fee = Inference::<T>::quote(model, mode).expect("quotable");
+	Inference::<T>::request_inference(
+		RawOrigin::Signed(requester).into(),
+		model,
+		input::<T>(),
+		mode,
+		fee,
+	)
+	.expect("request");
+	id
+}
+
+fn assigned<T: Config>(id: RequestId) -> Vec<T::AccountId> {
+	Requests::<T>::get(id)
+		.expect("open")
+		.assignments
+		.iter()
+		.map(|a| a.worker.clone())
+		.collect()
+}
+
+/// An output of `n` f32 elements and a trace of `l` leaves ending with its hash (leaf `i` is
+/// `i` repeated, optionally with a different last-but-output byte for diverging traces).
+fn result_of(l: u32, n: u32, variant: u8) -> (Tensor, Vec<H256>) {
+	let out = Tensor::from_f32(&[n as usize], vec![0.25; n as usize]).expect("tensor");
+	let mut leaves: Vec<H256> = (0..l)
+		.map(|i| {
+			let mut leaf = [0u8; 32];
+			leaf[..4].copy_from_slice(&i.to_le_bytes());
+			H256(leaf)
+		})
+		.collect();
+	if l >= 2 {
+		leaves[l as usize - 2] = H256::repeat_byte(variant);
+	}
+	leaves[l as usize - 1] = H256(tensor_hash(&out));
+	(out, leaves)
+}
+
+/// Puts `worker`'s result in storage as if it had been revealed.
+fn store_result<T: Config>(id: RequestId, worker: &T::AccountId, out: &Tensor, leaves: Vec<H256>) {
+	let raw: Vec<[u8; 32]> = leaves.iter().map(|h| h.0).collect();
+	let hashes = [H256(tensor_hash(out))];
+	Results::<T>::insert(
+		id,
+		worker,
+		ResultInfo {
+			output: BoundedVec::truncate_from(vec![out.clone()].encode()),
+			output_hash: verity_primitives::io_hash(&hashes),
+			trace_root: H256(verity_engine::commit::merkle_root(&raw)),
+			submitted_at: frame_system::Pallet::<T>::block_number(),
+		},
+	);
+	TraceLeaves::<T>::insert(id, worker, BoundedVec::truncate_from(leaves));
+	Requests::<T>::mutate(id, |r| {
+		if let Some(r) = r {
+			for a in r.assignments.iter_mut().filter(|a| &a.worker == worker) {
+				a.state = AssignmentState::Submitted;
+			}
+		}
+	});
+}
+
+/// A quorum request of `r` workers on a model of `l` nodes, every worker revealed; the traces
+/// differ (at their next-to-last leaf) when `diverge`.
+fn revealed_quorum<T: Config>(l: u32, r: u32, diverge: bool) -> RequestId {
+	workers::<T>(r);
+	let model = model::<T>(l, 0, H256::zero(), &[4]);
+	let id = open::<T>(model, VerificationMode::Quorum(r as u8));
+	for (i, w) in assigned::<T>(id).iter().enumerate() {
+		let (out, leaves) = result_of(l, 4, if diverge { i as u8 + 1 } else { 1 });
+		store_result::<T>(id, w, &out, leaves);
+	}
+	id
+}
+
+/// `ConstantOfShape [m, 64]` → `MatMul` with a `[64, 64]` weight → `Slice [1, 1]`.
+fn matmul_program(m: usize) -> Program {
+	let mut p = Program::new();
+	p.inputs.push(ValueInfo {
+		name: "unused".into(),
+		ty: TensorType::new(DType::F32, &[1]),
+	});
+	let w: Vec<f32> = (0..64 * 64)
+		.map(|i| ((i % 17) as f32 - 8.0) / 16.0)
+		.collect();
+	p.weights
+		.push(Tensor::from_f32(&[64, 64], w).expect("weight"));
+	let push = |p: &mut Program, op: Op, inputs: &[ValueRef]| {
+		let inputs: Vec<Option<NodeInput>> = inputs
+			.iter()
+			.map(|&source| {
+				Some(NodeInput {
+					source,
+					ty: p.value_type(source).expect("value"),
+				})
+			})
+			.collect();
+		let types: Vec<Option<TensorType>> = inputs
+			.iter()
+			.map(|i| i.as_ref().map(|i| i.ty.clone()))
+			.collect();
+		let outputs = ops::infer(&op, &types).expect("infer");
+		p.nodes.push(Node {
+			op,
+			inputs,
+			outputs,
+		});
+		ValueRef::Node {
+			node: p.nodes.len() as u32 - 1,
+			output: 0,
+		}
+	};
+	let x = push(
+		&mut p,
+		Op::ConstantOfShape {
+			value: Tensor::from_f32(&[1], vec![0.5]).expect("value"),
+			shape: vec![m as u64, 64],
+		},
+		&[],
+	);
+	let y = push(&mut p, Op::MatMul, &[x, ValueRef::Weight(0)]);
+	push(
+		&mut p,
+		Op::Slice {
+			starts: vec![0, 0],
+			ends: vec![1, 1],
+			axes: vec![0, 1],
+			steps: vec![1, 1],
+		},
+		&[y],
+	);
+	p
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn request_inference(
+		i: Linear<32, { T::MaxInputBytes::get() }>,
+		r: Linear<1, { T::MaxReplicas::get() }>,
+	) -> Result<(), BenchmarkError> {
+		workers::<T>(r);
+		// One f32 tensor whose encoding is about `i` bytes.
+		let n = (i.saturating_sub(16) / 4).max(1);
+		let x = Tensor::from_f32(&[n as usize], vec![1.5; n as usize]).expect("tensor");
+		let owner: T::AccountId = account("owner", 0, SEED);
+		let info: ModelOf<T> = ModelInfo {
+			owner,
+			onnx_hash: H256::zero(),
+			model_root: H256::zero(),
+			compiler_version: 1,
+			node_count: 1,
+			weight_count: 0,
+			inputs: vec![f32_spec(&[n as u64])].try_into().expect("one input"),
+			outputs: vec![OutputSpec {
+				node: 0,
+				spec: f32_spec(&[1]),
+			}]
+			.try_into()
+			.expect("one"),
+			macs: 0,
+			max_node_footprint: 0,
+			price: 1u32.into(),
+			modes: ModeSet::ALL,
+			location: ModelLocation::Uri(Default::default()),
+			deposit: 0u32.into(),
+			status: ModelStatus::Active,
+			in_flight: 0,
+			registered_at: 0u32.into(),
+		};
+		let model = T::BenchmarkHelper::register_model(info);
+		let mode = VerificationMode::Quorum(r as u8);
+		let fee = Inference::<T>::quote(model, mode).expect("quotable");
+		let requester = funded::<T>("requester", 0);
+		let input: BoundedVec<u8, T::MaxInputBytes> = vec![x]
+			.encode()
+			.try_into()
+			.map_err(|_| BenchmarkError::Weightless)?;
+
+		let id = NextRequestId::<T>::get();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(requester), model, input, mode, fee);
+
+		assert_eq!(assigned::<T>(id).len() as u32, r);
+		Ok(())
+	}
+
+	#[benchmark]
+	fn commit_result() -> Result<(), BenchmarkError> {
+		let r = T::MaxReplicas::get();
+		workers::<T>(r);
+		let model = model::<T>(1, 0, H256::zero(), &[1]);
+		let id = open::<T>(model, VerificationMode::Quorum(r as u8));
+		let all = assigned::<T>(id);
+		let (last, first) = all.split_last().expect("r >= 1");
+		for w in first {
+			Inference::<T>::commit_result(RawOrigin::Signed(w.clone()).into(), id, H256::zero())?;
+		}
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(last.clone()), id, H256::repeat_byte(1));
+
+		assert!(matches!(
+			Requests::<T>::get(id).expect("open").status,
+			RequestStatus::Revealing { .. }
+		));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn submit_result(
+		l: Linear<1, { T::MaxNodes::get() }>,
+		o: Linear<64, { T::MaxOutputBytes::get() }>,
+	) -> Result<(), BenchmarkError> {
+		workers::<T>(1);
+		let n = (o.saturating_sub(32) / 4).max(1);
+		let model = model::<T>(l, 0, H256::zero(), &[n as u64]);
+		let id = open::<T>(model, VerificationMode::Optimistic);
+		let worker = assigned::<T>(id).remove(0);
+		let (out, leaves) = result_of(l, n, 1);
+		let output: BoundedVec<u8, T::MaxOutputBytes> = vec![out]
+			.encode()
+			.try_into()
+			.map_err(|_| BenchmarkError::Weightless)?;
+		let leaves: BoundedVec<H256, T::MaxNodes> =
+			leaves.try_into().map_err(|_| BenchmarkError::Weightless)?;
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(worker.clone()), id, output, leaves, None);
+
+		assert!(Results::<T>::contains_key(id, &worker));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn settle(r: Linear<1, { T::MaxReplicas::get() }>) {
+		protocol_exists::<T>();
+		let id = revealed_quorum::<T>(2, r, false);
+		let request = Requests::<T>::get(id).expect("open");
+		let accepted = assigned::<T>(id);
+		let now = frame_system::Pallet::<T>::block_number();
+
+		#[block]
+		{
+			Inference::<T>::settle(
+				id,
+				request,
+				&accepted,
+				H256::zero(),
+				H256::zero(),
+				now,
+				None,
+			);
+		}
+
+		assert!(Receipts::<T>::contains_key(id));
+	}
+
+	#[benchmark]
+	fn dispute(l: Linear<2, { T::MaxNodes::get() }>, r: Linear<2, { T::MaxReplicas::get() }>) {
+		let id = revealed_quorum::<T>(l, r, true);
+		let request = Requests::<T>::get(id).expect("open");
+		let now = frame_system::Pallet::<T>::block_number();
+
+		#[block]
+		{
+			Inference::<T>::conclude(id, request, now, true);
+		}
+
+		assert!(matches!(
+			Requests::<T>::get(id).expect("open").status,
+			RequestStatus::Disputed { .. }
+		));
+	}
+
+	#[benchmark]
+	fn challenge(c: Linear<8_320, 4_000_000>) -> Result<(), BenchmarkError> {
+		protocol_exists::<T>();
+		let m = (c.saturating_sub(4096) / 4224).max(1) as usize;
+		let program = matmul_program(m);
+		let tree = ModelTree::new(&program);
+		let model = model::<T>(3, 1, H256(tree.root()), &[1, 1]);
+		// Two workers: the liar and its replacement.
+		workers::<T>(2);
+		let id = open::<T>(model, VerificationMode::Optimistic);
+		let liar = assigned::<T>(id).remove(0);
+		let x = Tensor::from_f32(&[m, 64], vec![0.5; m * 64]).expect("x");
+		let out = Tensor::from_f32(&[1, 1], vec![1.0]).expect("out");
+		let leaves: BoundedVec<H256, T::MaxNodes> = vec![
+			H256(tensor_hash(&x)),
+			H256::repeat_byte(9),
+			H256(tensor_hash(&out)),
+		]
+		.try_into()
+		.map_err(|_| BenchmarkError::Weightless)?;
+		let output: BoundedVec<u8, T::MaxOutputBytes> = vec![out]
+			.encode()
+			.try_into()
+			.map_err(|_| BenchmarkError::Weightless)?;
+		Inference::<T>::submit_result(
+			RawOrigin::Signed(liar.clone()).into(),
+			id,
+			output,
+			leaves,
+			None,
+		)
+		.map_err(|e| BenchmarkError::Stop(e.error.into()))?;
+		let node = program.nodes[1].clone();
+		assert_eq!(
+			crate::node_cost_in_units(&node) as u64,
+			4224 * m as u64 + 4096
+		);
+		let inputs: BoundedVec<Option<ProofInput>, T::MaxChallengeInputs> = vec![
+			Some(ProofInput(ProvenTensor {
+				tensor: x,
+				weight_proof: None,
+			})),
+			Some(ProofInput(ProvenTensor {
+				tensor: program.weights[0].clone(),
+				weight_proof: tree.weight_proof(0),
+			})),
+		]
+		.try_into()
+		.map_err(|_| BenchmarkError::Weightless)?;
+		let node_proof = tree.node_proof(1).expect("node 1");
+		let challenger = funded::<T>("challenger", 0);
+
+		#[extrinsic_call]
+		_(
+			RawOrigin::Signed(challenger),
+			id,
+			liar.clone(),
+			1,
+			ProofNode(node),
+			node_proof,
+			inputs,
+		);
+
+		assert!(!Results::<T>::contains_key(id, &liar));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn slash(r: Linear<1, { T::MaxReplicas::get() }>) {
+		protocol_exists::<T>();
+		let id = revealed_quorum::<T>(2, r, true);
+		let liars = assigned::<T>(id);
+		let requester = Requests::<T>::get(id).expect("open").requester;
+		let challenger = funded::<T>("challenger", 0);
+
+		#[block]
+		{
+			for liar in &liars {
+				Inference::<T>::punish(id, liar, &requester, &challenger, 0);
+				Inference::<T>::drop_result(id, liar);
+			}
+		}
+
+		assert!(TraceLeaves::<T>::iter_prefix(id).next().is_none());
+	}
+
+	#[benchmark]
+	fn refund(r: Linear<1, { T::MaxReplicas::get() }>) {
+		let id = revealed_quorum::<T>(2, r, true);
+		let request = Requests::<T>::get(id).expect("open");
+		let now = frame_system::Pallet::<T>::block_number();
+
+		#[block]
+		{
+			Inference::<T>::refund(id, request, now);
+		}
+
+		assert!(Receipts::<T>::contains_key(id));
+	}
+
+	#[benchmark]
+	fn expire_phase(r: Linear<1, { T::MaxReplicas::get() }>) {
+		// Enough workers to replace every silent one.
+		workers::<T>(2 * r);
+		let model = model::<T>(1, 0, H256::zero(), &[1]);
+		let id = open::<T>(model, VerificationMode::Quorum(r as u8));
+		let silent = assigned::<T>(id);
+		let request = Requests::<T>::get(id).expect("open");
+		let RequestStatus::Assigned { deadline } = request.status else {
+			panic!("assigned")
+		};
+		let now = deadline.saturating_add(One::one());
+		frame_system::Pallet::<T>::set_block_number(now);
+
+		#[block]
+		{
+			Inference::<T>::expire_assigned(id, request, now);
+		}
+
+		let fresh = assigned::<T>(id);
+		assert_eq!(fresh.len() as u32, r);
+		assert!(fresh.iter().all(|w| !silent.contains(w)));
+	}
+
+	#[benchmark]
+	fn close_window() -> Result<(), BenchmarkError> {
+		workers::<T>(1);
+		let model = model::<T>(2, 0, H256::zero(), &[4]);
+		let id = open::<T>(model, VerificationMode::Attested);
+		let worker = assigned::<T>(id).remove(0);
+		let (out, leaves) = result_of(2, 4, 1);
+		let output: BoundedVec<u8, T::MaxOutputBytes> = vec![out]
+			.encode()
+			.try_into()
+			.map_err(|_| BenchmarkError::Weightless)?;
+		Inference::<T>::submit_result(
+			RawOrigin::Signed(worker.clone()).into(),
+			id,
+			output,
+			leaves.try_into().map_err(|_| BenchmarkError::Weightless)?,
+			None,
+		)
+		.map_err(|e| BenchmarkError::Stop(e.error.into()))?;
+		assert!(ChallengeWindows::<T>::contains_key(id));
+
+		#[block]
+		{
+			Inference::<T>::close_window(id);
+		}
+
+		assert!(!TraceLeaves::<T>::contains_key(id, &worker));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn on_initialize_base() {
+		let now: BlockNumberFor<T> = 1000u32.into();
+
+		#[block]
+		{
+			Inference::<T>::process_deadlines(now);
+		}
+	}
+
+	impl_benchmark_test_suite!(Inference, crate::mock::new_test_ext(), crate::mock::Test);
+}

@@ -1,0 +1,316 @@
+//! Tests, split by concern, and the fixtures they share: honest and cheating executions of the
+//! test program with the real engine, fraud-proof construction, and the money invariants.
+
+mod challenges;
+mod escrow;
+mod modes;
+mod property;
+mod quorum;
+mod requests;
+mod settlement;
+mod timeouts;
+
+use codec::Encode;
+use frame_support::{
+	assert_ok,
+	traits::{fungible::InspectHold, tokens::fungible::Inspect},
+	BoundedVec,
+};
+use sp_core::H256;
+use verity_engine::{
+	exec::execute_node,
+	ir::{Program, ValueRef},
+	tensor_hash, MerkleProof, ModelTree, Tensor,
+};
+use verity_primitives::{
+	result_commitment, ProvenTensor, RequestId, RequestStatus, VerificationMode,
+};
+
+use crate::{mock::*, HoldReason, ProofInput, ProofNode, Requests};
+
+/// The request input tensor `[1, 4]` for a seed.
+pub fn input_tensor(seed: u32) -> Tensor {
+	let s = seed as f32;
+	Tensor::from_f32(&[1, 4], vec![0.5 + s, -1.25 + 0.5 * s, 2.0 - s, 0.75 * s]).unwrap()
+}
+
+/// SCALE `Vec<Tensor>` of `tensors`, as a call argument.
+pub fn encode_tensors<S: frame_support::traits::Get<u32>>(tensors: &[Tensor]) -> BoundedVec<u8, S> {
+	tensors.to_vec().encode().try_into().expect("fits")
+}
+
+/// One execution of the test program: every node's output tensor and the trace leaves.
+#[derive(Clone, Debug)]
+pub struct Run {
+	/// Output of each node, in node order.
+	pub values: Vec<Tensor>,
+	/// Tensor hash of each node's output.
+	pub leaves: Vec<H256>,
+	/// The program outputs.
+	pub outputs: Vec<Tensor>,
+}
+
+/// Runs `program` node by node on `input`. With `corrupt = Some((i, delta))`, `delta` is added
+/// to the first element of node `i`'s output and every later node computes on the perturbed
+/// value (a consistent lie).
+pub fn execute(program: &Program, input: &Tensor, corrupt: Option<(usize, f32)>) -> Run {
+	let mut values: Vec<Tensor> = Vec::new();
+	for (i, node) in program.nodes.iter().enumerate() {
+		let args: Vec<Option<&Tensor>> = node
+			.inputs
+			.iter()
+			.map(|inp| {
+				inp.as_ref().map(|inp| match inp.source {
+					ValueRef::Input(_) => input,
+					ValueRef::Weight(j) => &program.weights[j as usize],
+					ValueRef::Node { node, .. } => &values[node as usize],
+				})
+			})
+			.collect();
+		let mut out = execute_node(node, &args).expect("node runs").remove(0);
+		if let Some((_, delta)) = corrupt.filter(|(node, _)| *node == i) {
+			let mut data = out.as_f32().unwrap().to_vec();
+			data[0] += delta;
+			out = Tensor::from_f32(out.shape(), data).unwrap();
+		}
+		values.push(out);
+	}
+	let leaves = values.iter().map(|t| H256(tensor_hash(t))).collect();
+	let outputs = program
+		.outputs
+		.iter()
+		.map(|o| match o.source {
+			ValueRef::Node { node, .. } => values[node as usize].clone(),
+			_ => unreachable!(),
+		})
+		.collect();
+	Run {
+		values,
+		leaves,
+		outputs,
+	}
+}
+
+/// The honest run of the test program on `input_tensor(seed)`.
+pub fn honest(seed: u32) -> Run {
+	execute(&test_program(), &input_tensor(seed), None)
+}
+
+/// A run on `input_tensor(seed)` that lies from node `node` on.
+pub fn cheating(seed: u32, node: usize) -> Run {
+	cheating_by(seed, node, 1.0)
+}
+
+/// A run on `input_tensor(seed)` that adds `delta` at node `node`.
+pub fn cheating_by(seed: u32, node: usize, delta: f32) -> Run {
+	execute(&test_program(), &input_tensor(seed), Some((node, delta)))
+}
+
+impl Run {
+	/// The output as a call argument.
+	pub fn output(&self) -> BoundedVec<u8, <Test as crate::Config>::MaxOutputBytes> {
+		encode_tensors(&self.outputs)
+	}
+
+	/// The leaves as a call argument.
+	pub fn trace(&self) -> BoundedVec<H256, <Test as crate::Config>::MaxNodes> {
+		self.leaves.clone().try_into().unwrap()
+	}
+
+	/// Output hash and trace root, as the pallet computes them.
+	pub fn hashes(&self) -> (H256, H256) {
+		let out: Vec<H256> = self.outputs.iter().map(|t| H256(tensor_hash(t))).collect();
+		let raw: Vec<[u8; 32]> = self.leaves.iter().map(|h| h.0).collect();
+		(
+			verity_primitives::io_hash(&out),
+			H256(verity_engine::commit::merkle_root(&raw)),
+		)
+	}
+
+	/// This run's quorum commitment for `worker`.
+	pub fn commitment(&self, worker: AccountId, salt: [u8; 32]) -> H256 {
+		let (output_hash, trace_root) = self.hashes();
+		result_commitment(&output_hash, &trace_root, &worker, &salt)
+	}
+}
+
+/// The arguments of a fraud proof at node `index` of the test program, with the inputs taken
+/// from `run` (an honest run: up to the divergence it agrees with the accused trace).
+pub fn proof(
+	run: &Run,
+	seed: u32,
+	index: u32,
+) -> (
+	ProofNode,
+	MerkleProof,
+	BoundedVec<Option<ProofInput>, <Test as crate::Config>::MaxChallengeInputs>,
+) {
+	let program = test_program();
+	let tree = ModelTree::new(&program);
+	let node = program.nodes[index as usize].clone();
+	let inputs: Vec<Option<ProofInput>> = node
+		.inputs
+		.iter()
+		.map(|inp| {
+			inp.as_ref().map(|inp| {
+				let (tensor, weight_proof) = match inp.source {
+					ValueRef::Input(_) => (input_tensor(seed), None),
+					ValueRef::Weight(j) => (
+						program.weights[j as usize].clone(),
+						Some(tree.weight_proof(j).unwrap()),
+					),
+					ValueRef::Node { node, .. } => (run.values[node as usize].clone(), None),
+				};
+				ProofInput(ProvenTensor {
+					tensor,
+					weight_proof,
+				})
+			})
+		})
+		.collect();
+	(
+		ProofNode(node),
+		tree.node_proof(index).unwrap(),
+		inputs.try_into().unwrap(),
+	)
+}
+
+/// Requests an inference on `input_tensor(seed)` from `who` at the quoted fee; returns the id.
+pub fn request(who: AccountId, mode: VerificationMode, seed: u32) -> RequestId {
+	let fee = Inference::quote(0, mode).expect("quotable");
+	request_with_fee(who, mode, seed, fee)
+}
+
+/// As [`request`] with an explicit `max_fee`.
+pub fn request_with_fee(
+	who: AccountId,
+	mode: VerificationMode,
+	seed: u32,
+	max_fee: Balance,
+) -> RequestId {
+	let id = crate::NextRequestId::<Test>::get();
+	assert_ok!(Inference::request_inference(
+		RuntimeOrigin::signed(who),
+		0,
+		encode_tensors(&[input_tensor(seed)]),
+		mode,
+		max_fee,
+	));
+	id
+}
+
+/// The workers currently assigned to request `id`.
+pub fn assigned(id: RequestId) -> Vec<AccountId> {
+	Requests::<Test>::get(id)
+		.expect("unfinished")
+		.assignments
+		.iter()
+		.map(|a| a.worker)
+		.collect()
+}
+
+/// The status of unfinished request `id`.
+pub fn status(id: RequestId) -> RequestStatus<BlockNumber> {
+	Requests::<Test>::get(id).expect("unfinished").status
+}
+
+/// Posts `run` as `worker`'s result (attested / optimistic).
+pub fn submit(id: RequestId, worker: AccountId, run: &Run) {
+	assert_ok!(Inference::submit_result(
+		RuntimeOrigin::signed(worker),
+		id,
+		run.output(),
+		run.trace(),
+		None
+	));
+}
+
+/// A worker's salt in tests.
+pub fn salt_of(worker: AccountId) -> [u8; 32] {
+	[worker as u8; 32]
+}
+
+/// Commits `run` for `worker` (quorum).
+pub fn commit(id: RequestId, worker: AccountId, run: &Run) {
+	assert_ok!(Inference::commit_result(
+		RuntimeOrigin::signed(worker),
+		id,
+		run.commitment(worker, salt_of(worker))
+	));
+}
+
+/// Reveals `run` for `worker` (quorum).
+pub fn reveal(id: RequestId, worker: AccountId, run: &Run) {
+	assert_ok!(Inference::submit_result(
+		RuntimeOrigin::signed(worker),
+		id,
+		run.output(),
+		run.trace(),
+		Some(salt_of(worker))
+	));
+}
+
+/// Free balance.
+pub fn free(who: AccountId) -> Balance {
+	Balances::balance(&who)
+}
+
+/// Balance held as inference escrow.
+pub fn escrowed(who: AccountId) -> Balance {
+	Balances::balance_on_hold(&HoldReason::InferenceEscrow.into(), &who)
+}
+
+/// Every account with a balance.
+pub fn accounts() -> Vec<AccountId> {
+	frame_system::Account::<Test>::iter_keys().collect()
+}
+
+/// The money invariants: issuance constant, every unit accounted for, escrow holds exactly the
+/// `max_fee` of the unfinished requests, no challenge bond left held, queue and storage
+/// invariants of the pallet.
+pub fn assert_invariants(issuance: Balance) {
+	assert_eq!(
+		Balances::total_issuance(),
+		issuance,
+		"total issuance changed"
+	);
+	let total: Balance = frame_system::Account::<Test>::iter()
+		.map(|(_, info)| info.data.free + info.data.reserved)
+		.sum();
+	assert_eq!(
+		total, issuance,
+		"free + held over all accounts differs from the issuance"
+	);
+	let (mut escrow, mut bonds) = (0, 0);
+	for (_, holds) in pallet_balances::Holds::<Test>::iter() {
+		for hold in holds.iter() {
+			match hold.id {
+				RuntimeHoldReason::Inference(HoldReason::InferenceEscrow) => escrow += hold.amount,
+				RuntimeHoldReason::Inference(HoldReason::ChallengeBond) => bonds += hold.amount,
+				_ => {}
+			}
+		}
+	}
+	let requests: Vec<_> = Requests::<Test>::iter_values().collect();
+	let open: Balance = requests.iter().map(|r| r.max_fee).sum();
+	assert_eq!(
+		escrow, open,
+		"escrow holds differ from the max_fee of unfinished requests"
+	);
+	assert_eq!(bonds, 0, "a challenge bond stayed held");
+	let windows: Vec<_> = crate::ChallengeWindows::<Test>::iter_keys().collect();
+	for (id, model) in registry::Models::<Test>::iter() {
+		let open = requests.iter().filter(|r| r.model == id).count() as u32
+			+ windows
+				.iter()
+				.filter(|w| crate::Receipts::<Test>::get(w).is_some_and(|r| r.model == id))
+				.count() as u32;
+		assert_eq!(model.in_flight, open, "model in-flight count out of step");
+	}
+	Inference::do_try_state().expect("pallet invariants");
+}
+
+/// The last event of this pallet.
+pub fn last_event() -> crate::Event<Test> {
+	inference_events().pop().expect("an event")
+}
