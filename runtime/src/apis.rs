@@ -18,9 +18,13 @@ use sp_runtime::{
 use sp_session::OpaqueGeneratedSessionKeys;
 use sp_version::RuntimeVersion;
 
+use verity_engine::{ir::Node, Tensor};
+use verity_primitives::{ModelId, ModelInfo, Receipt, Request, RequestId, VerificationMode};
+
 use super::{
-	opaque::SessionKeys, AccountId, Aura, Balance, Block, Executive, Grandpa, InherentDataExt,
-	Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, System, TransactionPayment, VERSION,
+	opaque::SessionKeys, AccountId, Aura, Balance, Block, BlockNumber, Executive, Grandpa,
+	Inference, InherentDataExt, Models, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, System,
+	TransactionPayment, VERSION,
 };
 
 impl_runtime_apis! {
@@ -209,6 +213,41 @@ impl_runtime_apis! {
 
 		fn query_length_to_fee(length: u32) -> Balance {
 			TransactionPayment::length_to_fee(length)
+		}
+	}
+
+	impl verity_primitives::api::VerityApi<Block, AccountId, Balance, BlockNumber> for Runtime {
+		fn model(id: ModelId) -> Option<ModelInfo<AccountId, Balance, BlockNumber>> {
+			Models::model(id)
+		}
+
+		fn request(id: RequestId) -> Option<Request<AccountId, Balance, BlockNumber>> {
+			Inference::request(id)
+		}
+
+		fn result(
+			id: RequestId,
+			worker: AccountId,
+		) -> Option<(Vec<u8>, sp_core::H256, sp_core::H256, BlockNumber)> {
+			Inference::result(id, worker)
+		}
+
+		fn trace_leaves(id: RequestId, worker: AccountId) -> Option<Vec<sp_core::H256>> {
+			Inference::trace_leaves(id, worker)
+		}
+
+		fn receipt(id: RequestId) -> Option<Receipt<AccountId, Balance, BlockNumber>> {
+			Inference::receipt(id)
+		}
+
+		fn quote(model: ModelId, mode: VerificationMode) -> Option<Balance> {
+			Inference::quote(model, mode)
+		}
+
+		fn execute_node(node: Node, inputs: Vec<Option<Tensor>>) -> Result<Vec<Tensor>, Vec<u8>> {
+			let inputs: Vec<Option<&Tensor>> = inputs.iter().map(Option::as_ref).collect();
+			verity_engine::execute_node(&node, &inputs)
+				.map_err(|e| alloc::format!("{e}").into_bytes())
 		}
 	}
 

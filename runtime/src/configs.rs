@@ -11,6 +11,7 @@ use frame_support::{
 		constants::{ParityDbWeight, WEIGHT_REF_TIME_PER_SECOND},
 		IdentityFee, Weight,
 	},
+	PalletId,
 };
 use frame_system::{
 	limits::{BlockLength, BlockWeights},
@@ -23,16 +24,17 @@ use pallet_transaction_payment::{ConstFeeMultiplier, FungibleAdapter, Multiplier
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
 use sp_runtime::{
 	generic,
-	traits::{One, StaticLookup, Verify},
+	traits::{AccountIdConversion, One, StaticLookup, Verify},
 	Perbill,
 };
 use sp_version::RuntimeVersion;
 
 use super::{
-	tx_extension, AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce, PalletInfo,
-	Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin,
-	RuntimeTask, Signature, SignedPayload, System, TxExtension, UncheckedExtrinsic,
-	EXISTENTIAL_DEPOSIT, SLOT_DURATION, VERSION,
+	tx_extension, AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Models, Nonce,
+	PalletInfo, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason,
+	RuntimeOrigin, RuntimeTask, Signature, SignedPayload, System, TxExtension, UncheckedExtrinsic,
+	Workers, DAYS, EXISTENTIAL_DEPOSIT, MICRO_UNIT, MILLI_UNIT, MINUTES, SLOT_DURATION, UNIT,
+	VERSION,
 };
 
 /// Share of a block's weight and length available to normal (non-operational) extrinsics.
@@ -136,6 +138,154 @@ impl pallet_sudo::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type RuntimeCall = RuntimeCall;
 	type WeightInfo = pallet_sudo::weights::SubstrateWeight<Runtime>;
+}
+
+// ---- Verity ---------------------------------------------------------------------------------
+
+/// Most nodes a model may have: one 32-byte trace leaf each travels with every result.
+const MAX_MODEL_NODES: u32 = 4096;
+
+parameter_types! {
+	/// A model's deposit: a base plus a price per stored byte (ONNX bytes and record).
+	pub const ModelDepositBase: Balance = UNIT;
+	pub const ModelDepositPerByte: Balance = 10 * MICRO_UNIT;
+	/// On-chain model bytes must fit in one normal extrinsic (3.75 MiB here) with room to spare.
+	pub const MaxModelBytes: u32 = 1024 * 1024;
+	pub const MaxModelNodes: u32 = MAX_MODEL_NODES;
+	/// The largest single node (inputs + outputs) a model may have: its fraud proof carries the
+	/// inputs, so it must fit in one extrinsic with the proofs.
+	pub const MaxNodeFootprint: u64 = 2 * 1024 * 1024;
+}
+
+impl pallet_models::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type ModelDepositBase = ModelDepositBase;
+	type ModelDepositPerByte = ModelDepositPerByte;
+	type MaxModelBytes = MaxModelBytes;
+	type MaxNodes = MaxModelNodes;
+	type MaxNodeFootprint = MaxNodeFootprint;
+	type WeightInfo = pallet_models::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+	pub const MinWorkerBond: Balance = 1_000 * UNIT;
+	pub const MaxWorkers: u32 = 256;
+	/// A bond stays slashable this long after `unbond`: longer than any request can live plus
+	/// its challenge period (checked in `verity_integrity` below).
+	pub const UnbondingDelay: BlockNumber = 2 * DAYS;
+}
+
+impl pallet_workers::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type MinWorkerBond = MinWorkerBond;
+	type MaxWorkers = MaxWorkers;
+	type UnbondingDelay = UnbondingDelay;
+	type WeightInfo = pallet_workers::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+	/// What a worker earns per accepted result, before the protocol's share.
+	pub const WorkerFee: Balance = 10 * MILLI_UNIT;
+	pub const ProtocolShare: Perbill = Perbill::from_percent(10);
+	/// Receives the protocol's share of fees and the protocol's part of slashes.
+	pub ProtocolAccount: AccountId = PalletId(*b"vrty/fee").into_account_truncating();
+	pub const ChallengePeriod: BlockNumber = 10 * MINUTES;
+	pub const ResultTimeout: BlockNumber = 2 * MINUTES;
+	pub const RequestLifetime: BlockNumber = 10 * MINUTES;
+	pub const MissPenalty: Balance = 10 * UNIT;
+	pub const FraudSlash: Balance = 500 * UNIT;
+	pub const RequesterShare: Perbill = Perbill::from_percent(50);
+	pub const ChallengerShare: Perbill = Perbill::from_percent(40);
+	pub const ChallengeBond: Balance = 100 * UNIT;
+	pub const MaxInputBytes: u32 = 1024 * 1024;
+	pub const MaxOutputBytes: u32 = 1024 * 1024;
+	pub const MaxReplicas: u32 = verity_primitives::MAX_REPLICAS;
+	pub const MaxChallengeInputs: u32 = 16;
+	pub const MaxDeadlinesPerBlock: u32 = 64;
+}
+
+impl pallet_inference::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Models = Models;
+	type Workers = Workers;
+	type WorkerFee = WorkerFee;
+	type ProtocolShare = ProtocolShare;
+	type ProtocolAccount = ProtocolAccount;
+	type ChallengePeriod = ChallengePeriod;
+	type ResultTimeout = ResultTimeout;
+	type RequestLifetime = RequestLifetime;
+	type MissPenalty = MissPenalty;
+	type FraudSlash = FraudSlash;
+	type RequesterShare = RequesterShare;
+	type ChallengerShare = ChallengerShare;
+	type ChallengeBond = ChallengeBond;
+	type MaxInputBytes = MaxInputBytes;
+	type MaxOutputBytes = MaxOutputBytes;
+	type MaxNodes = MaxModelNodes;
+	type MaxReplicas = MaxReplicas;
+	type MaxChallengeInputs = MaxChallengeInputs;
+	type MaxDeadlinesPerBlock = MaxDeadlinesPerBlock;
+	type WeightInfo = pallet_inference::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = InferenceBenchmarkHelper;
+}
+
+/// Sets up models and workers for pallet-inference's benchmarks through the real pallets.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct InferenceBenchmarkHelper;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_inference::BenchmarkHelper<AccountId, Balance, BlockNumber>
+	for InferenceBenchmarkHelper
+{
+	fn register_model(
+		info: verity_primitives::ModelInfo<AccountId, Balance, BlockNumber>,
+	) -> verity_primitives::ModelId {
+		// The benchmarks' models are synthetic records without a provable header, so they are
+		// written to storage directly instead of through `register_model`.
+		let id = pallet_models::NextModelId::<Runtime>::get();
+		pallet_models::Models::<Runtime>::insert(id, info);
+		pallet_models::NextModelId::<Runtime>::put(id.saturating_add(1));
+		id
+	}
+
+	fn register_worker(who: &AccountId) {
+		use frame_support::traits::fungible::Mutate;
+		let bond = 10 * FraudSlash::get();
+		let _ = Balances::mint_into(who, 2 * bond);
+		let mut raw = [0u8; 32];
+		raw.copy_from_slice(&codec::Encode::encode(who)[..32]);
+		let key =
+			verity_primitives::crypto::WorkerPublic::from(sp_core::sr25519::Public::from_raw(raw));
+		let _ = pallet_workers::Pallet::<Runtime>::do_register_worker(who, key, bond);
+	}
+}
+
+/// Relations between the Verity pallets' parameters that no single pallet can check.
+#[cfg(test)]
+mod verity_integrity {
+	use super::*;
+
+	#[test]
+	fn bonds_outlive_requests() {
+		assert!(
+			UnbondingDelay::get()
+				> RequestLifetime::get() + ResultTimeout::get() + ChallengePeriod::get(),
+			"a worker could withdraw its bond before a fraud proof against it lands"
+		);
+	}
+
+	#[test]
+	fn a_fraud_slash_fits_a_minimum_bond() {
+		assert!(FraudSlash::get() <= MinWorkerBond::get());
+		assert!(
+			RequesterShare::get().deconstruct() + ChallengerShare::get().deconstruct()
+				<= Perbill::one().deconstruct()
+		);
+	}
 }
 
 // ---- Off-chain transaction construction -------------------------------------------------------

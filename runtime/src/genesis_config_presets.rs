@@ -1,5 +1,7 @@
 //! Genesis presets: `development` (one validator, Alice) and `local_testnet` (Alice, Bob and
-//! Charlie validate). Both endow the well-known dev accounts and make Alice sudo.
+//! Charlie validate). Both endow the well-known dev accounts, make Alice sudo and register the
+//! validators as inference workers; `development` also registers the demo model (the digits
+//! MLP in `models/mlp-digits`, stored on chain).
 
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
@@ -9,16 +11,56 @@ use sp_consensus_grandpa::AuthorityId as GrandpaId;
 use sp_genesis_builder::{PresetId, DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET};
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 
+use codec::Decode;
+use sp_core::H256;
+use verity_engine::Program;
+use verity_primitives::{crypto::WorkerPublic, ModeSet};
+
 use crate::{
-	AccountId, AuraConfig, BalancesConfig, GrandpaConfig, RuntimeGenesisConfig, SudoConfig, UNIT,
+	configs::ProtocolAccount, AccountId, AuraConfig, Balance, BalancesConfig, GrandpaConfig,
+	ModelsConfig, RuntimeGenesisConfig, SudoConfig, WorkersConfig, MILLI_UNIT, UNIT,
 };
 
 /// What each well-known dev account holds at genesis.
-pub const DEV_ENDOWMENT: crate::Balance = 1_000_000 * UNIT;
+pub const DEV_ENDOWMENT: Balance = 1_000_000 * UNIT;
+/// The bond each genesis worker holds.
+pub const GENESIS_WORKER_BOND: Balance = 10_000 * UNIT;
+/// The demo model's royalty per inference.
+pub const DEMO_MODEL_PRICE: Balance = 50 * MILLI_UNIT;
+
+/// The demo model: ONNX bytes, the canonical program `verity model compile` makes of them (for
+/// a batch of one), and the version of that compiler. A test in `runtime/tests` recompiles the
+/// ONNX and fails if these drift.
+pub const DEMO_MODEL_ONNX: &[u8] = include_bytes!("../../models/mlp-digits/model.onnx");
+pub const DEMO_MODEL_PROGRAM: &[u8] = include_bytes!("../../models/mlp-digits/model.program");
+pub const DEMO_MODEL_COMPILER_VERSION: u32 = 2;
+
+/// The demo model's registration, owned by Alice.
+fn demo_model() -> Option<(
+	AccountId,
+	pallet_models::ModelRegistrationOf<crate::Runtime>,
+)> {
+	let program = Program::decode(&mut &DEMO_MODEL_PROGRAM[..]).ok()?;
+	let registration = pallet_models::ModelRegistration::for_program(
+		&program,
+		H256(verity_engine::commit::blake2_256(DEMO_MODEL_ONNX)),
+		DEMO_MODEL_COMPILER_VERSION,
+		DEMO_MODEL_PRICE,
+		ModeSet::ALL,
+		Some(DEMO_MODEL_ONNX.to_vec().try_into().ok()?),
+		None,
+	)?;
+	Some((Sr25519Keyring::Alice.to_account_id(), registration))
+}
 
 /// A genesis patch with the given block authorities, endowed accounts and sudo key.
 fn verity_genesis(
 	authorities: &[(AuraId, GrandpaId)],
+	workers: &[Sr25519Keyring],
+	models: Vec<(
+		AccountId,
+		pallet_models::ModelRegistrationOf<crate::Runtime>,
+	)>,
 	endowed: Vec<AccountId>,
 	root: AccountId,
 ) -> Value {
@@ -27,6 +69,11 @@ fn verity_genesis(
 			balances: endowed
 				.into_iter()
 				.map(|account| (account, DEV_ENDOWMENT))
+				// Fees and slashes pass through the protocol account: it must exist.
+				.chain(core::iter::once((
+					ProtocolAccount::get(),
+					crate::EXISTENTIAL_DEPOSIT
+				)))
 				.collect(),
 		},
 		aura: AuraConfig {
@@ -39,6 +86,17 @@ fn verity_genesis(
 				.collect(),
 		},
 		sudo: SudoConfig { key: Some(root) },
+		workers: WorkersConfig {
+			workers: workers
+				.iter()
+				.map(|k| (
+					k.to_account_id(),
+					WorkerPublic::from(k.public()),
+					GENESIS_WORKER_BOND
+				))
+				.collect(),
+		},
+		models: ModelsConfig { models },
 	})
 }
 
@@ -57,6 +115,8 @@ fn dev_accounts() -> Vec<AccountId> {
 pub fn development_config_genesis() -> Value {
 	verity_genesis(
 		&[authority_keys(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
+		&[Sr25519Keyring::Alice],
+		demo_model().into_iter().collect(),
 		dev_accounts(),
 		Sr25519Keyring::Alice.to_account_id(),
 	)
@@ -70,6 +130,12 @@ pub fn local_config_genesis() -> Value {
 			authority_keys(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
 			authority_keys(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
 		],
+		&[
+			Sr25519Keyring::Alice,
+			Sr25519Keyring::Bob,
+			Sr25519Keyring::Charlie,
+		],
+		Vec::new(),
 		dev_accounts(),
 		Sr25519Keyring::Alice.to_account_id(),
 	)

@@ -1,7 +1,8 @@
 //! The Verity runtime.
 //!
 //! FRAME system pallets (System, Timestamp, Aura, Grandpa, Balances, TransactionPayment, Sudo)
-//! that Verity's inference pallets build on. `configs` holds the pallet configurations, `apis`
+//! and Verity's pallets: Models (the registry), Workers (bonds) and Inference (requests, escrow,
+//! verification modes, fraud proofs, settlement). `configs` holds the pallet configurations, `apis`
 //! the runtime API implementations and `genesis_config_presets` the `development` and
 //! `local_testnet` genesis presets.
 
@@ -198,6 +199,15 @@ mod runtime {
 
 	#[runtime::pallet_index(6)]
 	pub type Sudo = pallet_sudo;
+
+	#[runtime::pallet_index(10)]
+	pub type Models = pallet_models;
+
+	#[runtime::pallet_index(11)]
+	pub type Workers = pallet_workers;
+
+	#[runtime::pallet_index(12)]
+	pub type Inference = pallet_inference;
 }
 
 #[cfg(feature = "runtime-benchmarks")]
@@ -208,5 +218,8 @@ mod benches {
 		[pallet_balances, crate::Balances]
 		[pallet_timestamp, crate::Timestamp]
 		[pallet_sudo, crate::Sudo]
+		[pallet_models, crate::Models]
+		[pallet_workers, crate::Workers]
+		[pallet_inference, crate::Inference]
 	);
 }
