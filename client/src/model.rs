@@ -144,6 +144,7 @@ fn compile_cmd(args: CompileArgs) -> Result<()> {
 		"largest node (bytes): {}",
 		compiled.largest_node_footprint()
 	);
+	println!("largest node (cost):  {}", compiled.largest_node_cost());
 	for (name, info) in compiled.input_names.iter().zip(&compiled.program.inputs) {
 		println!(
 			"input  {name}: {}",

@@ -18,6 +18,7 @@ fuzz_target!(|data: &[u8]| {
 		if program.validate().is_ok() {
 			let _ = program.macs();
 			let _ = program.largest_node_footprint();
+			let _ = program.largest_node_cost();
 			let _ = verity_engine::model_root(&program);
 		}
 	}

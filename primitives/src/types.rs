@@ -212,6 +212,9 @@ pub struct ModelInfo<AccountId, Balance, BlockNumber> {
 	pub macs: u64,
 	/// Bytes of the largest single node's inputs plus outputs (ditto).
 	pub max_node_footprint: u64,
+	/// Cost of the largest single node, the engine's `exec::node_cost` maximised over nodes:
+	/// what re-executing it in a fraud proof costs (ditto).
+	pub max_node_cost: u64,
 	/// Royalty per inference per replica, paid to the owner.
 	pub price: Balance,
 	/// Modes requesters may choose.

@@ -30,8 +30,8 @@ use sp_runtime::{
 use sp_version::RuntimeVersion;
 
 use super::{
-	tx_extension, AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Models, Nonce,
-	PalletInfo, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason,
+	tx_extension, AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Inference, Models,
+	Nonce, PalletInfo, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason,
 	RuntimeOrigin, RuntimeTask, Signature, SignedPayload, System, TxExtension, UncheckedExtrinsic,
 	Workers, DAYS, EXISTENTIAL_DEPOSIT, MICRO_UNIT, MILLI_UNIT, MINUTES, SLOT_DURATION, UNIT,
 	VERSION,
@@ -155,6 +155,18 @@ parameter_types! {
 	/// The largest single node (inputs + outputs) a model may have: its fraud proof carries the
 	/// inputs, so it must fit in one extrinsic with the proofs.
 	pub const MaxNodeFootprint: u64 = 2 * 1024 * 1024;
+	/// The costliest single node (in `verity_engine::exec::node_cost` units) a model may have:
+	/// its fraud proof re-executes it, and the benchmarked `challenge` weight grows with the
+	/// node's cost, so the bound is the largest cost whose fraud proof weighs at most
+	/// `FraudProofWeightLimit`.
+	pub MaxNodeCost: u64 = Inference::max_challengeable_cost(FraudProofWeightLimit::get());
+	/// Half of a normal extrinsic's maximum weight: the heaviest fraud proof must be includable
+	/// next to ordinary traffic, not only in an otherwise empty block.
+	pub FraudProofWeightLimit: Weight = RuntimeBlockWeights::get()
+		.get(DispatchClass::Normal)
+		.max_extrinsic
+		.unwrap_or_default()
+		/ 2;
 }
 
 impl pallet_models::Config for Runtime {
@@ -165,6 +177,7 @@ impl pallet_models::Config for Runtime {
 	type MaxModelBytes = MaxModelBytes;
 	type MaxNodes = MaxModelNodes;
 	type MaxNodeFootprint = MaxNodeFootprint;
+	type MaxNodeCost = MaxNodeCost;
 	type WeightInfo = pallet_models::weights::SubstrateWeight<Runtime>;
 }
 
@@ -275,6 +288,38 @@ mod verity_integrity {
 			UnbondingDelay::get()
 				> RequestLifetime::get() + ResultTimeout::get() + ChallengePeriod::get(),
 			"a worker could withdraw its bond before a fraud proof against it lands"
+		);
+	}
+
+	#[test]
+	fn fraud_proofs_fit_an_extrinsic() {
+		let cost = MaxNodeCost::get();
+		let max_extrinsic = RuntimeBlockWeights::get()
+			.get(DispatchClass::Normal)
+			.max_extrinsic
+			.expect("normal extrinsics are bounded");
+		// A real node of exactly that cost: Relu on `cost / 2` elements (cost = elements read
+		// + written), whose fraud proof must fit; twice that does not fit the limit.
+		let relu = |elements: u64| verity_engine::ir::Node {
+			op: verity_engine::ir::Op::Relu,
+			inputs: alloc::vec![Some(verity_engine::ir::NodeInput {
+				source: verity_engine::ir::ValueRef::Input(0),
+				ty: verity_engine::TensorType::new(verity_engine::DType::F32, &[elements as usize]),
+			})],
+			outputs: alloc::vec![verity_engine::TensorType::new(
+				verity_engine::DType::F32,
+				&[elements as usize]
+			)],
+		};
+		assert_eq!(verity_engine::node_cost(&relu(cost / 2)), cost / 2 * 2);
+		let weight = Inference::challenge_weight(&relu(cost / 2));
+		assert!(weight.all_lte(FraudProofWeightLimit::get()));
+		assert!(weight.all_lte(max_extrinsic));
+		assert!(!Inference::challenge_weight(&relu(cost)).all_lte(FraudProofWeightLimit::get()));
+		// Fraud proofs must be possible for nodes of real size, not only toy ones.
+		assert!(
+			cost >= 10_000_000,
+			"MaxNodeCost {cost} is too small for real models"
 		);
 	}
 

@@ -1221,6 +1221,16 @@ impl Program {
 		self.nodes.iter().map(node_footprint).max().unwrap_or(0)
 	}
 
+	/// Largest single-node cost: [`crate::exec::node_cost`] maximised over nodes (what
+	/// re-executing that node in a fraud proof costs, from its declared types alone).
+	pub fn largest_node_cost(&self) -> u64 {
+		self.nodes
+			.iter()
+			.map(crate::exec::node_cost)
+			.max()
+			.unwrap_or(0)
+	}
+
 	/// Types of the program inputs, in order.
 	pub fn input_types(&self) -> Vec<TensorType> {
 		self.inputs.iter().map(|i| i.ty.clone()).collect()

@@ -393,4 +393,11 @@ fn output_nodes_and_costs() {
 		p.largest_node_footprint(),
 		(3 * 300 + 300 * 129 + 3 * 129) as u64 * 4
 	);
+	// Largest cost: the same MatMul, 3·300·129 MACs plus its inputs' and output's elements.
+	assert_eq!(
+		p.largest_node_cost(),
+		(3 * 300 * 129 + 3 * 300 + 300 * 129 + 3 * 129) as u64
+	);
+	assert!(p.largest_node_cost() <= macs);
+	assert_eq!(Program::new().largest_node_cost(), 0);
 }

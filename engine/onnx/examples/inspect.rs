@@ -61,11 +61,12 @@ fn main() {
 				println!("output {:?}: {:?}", o.name, o.source);
 			}
 			println!(
-				"nodes {} weights {} cost {} largest node footprint {} B model root {}",
+				"nodes {} weights {} cost {} largest node footprint {} B cost {} model root {}",
 				m.node_count(),
 				p.weights.len(),
 				m.macs(),
 				m.largest_node_footprint(),
+				m.largest_node_cost(),
 				verity_engine::commit::to_hex(&m.model_root())
 			);
 		}

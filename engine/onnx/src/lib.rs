@@ -113,6 +113,11 @@ impl CompiledModel {
 	pub fn largest_node_footprint(&self) -> u64 {
 		self.program.largest_node_footprint()
 	}
+
+	/// Largest single-node cost in the engine's cost units (what a fraud proof re-executes).
+	pub fn largest_node_cost(&self) -> u64 {
+		self.program.largest_node_cost()
+	}
 }
 
 /// Compiles ONNX model bytes to a canonical program.

@@ -39,8 +39,36 @@ impl<T: Config> Pallet<T> {
 	/// itself plus, for a quorum dispute, slashing every replica and settling or re-opening the
 	/// dispute.
 	pub fn challenge_weight(node: &Node) -> Weight {
+		Self::challenge_weight_for_cost(node_cost_in_units(node))
+	}
+
+	/// The largest node cost whose `challenge` weight stays within `limit`, or 0 when even a
+	/// free node exceeds it. The weight grows with the cost, so a binary search finds it; the
+	/// runtime bounds the models it accepts with this (a fraud proof must fit in an extrinsic).
+	pub fn max_challengeable_cost(limit: Weight) -> u64 {
+		let fits = |cost: u32| Self::challenge_weight_for_cost(cost).all_lte(limit);
+		if !fits(0) {
+			return 0;
+		}
+		// Invariant: `fits(low)` and, unless `high == u32::MAX` fits, `!fits(high)`.
+		let (mut low, mut high) = (0u32, u32::MAX);
+		if fits(high) {
+			return high as u64;
+		}
+		while high - low > 1 {
+			let mid = low + (high - low) / 2;
+			if fits(mid) {
+				low = mid;
+			} else {
+				high = mid;
+			}
+		}
+		low as u64
+	}
+
+	fn challenge_weight_for_cost(cost: u32) -> Weight {
 		let r = T::MaxReplicas::get();
-		T::WeightInfo::challenge(node_cost_in_units(node))
+		T::WeightInfo::challenge(cost)
 			.saturating_add(T::WeightInfo::slash(r))
 			.saturating_add(
 				T::WeightInfo::settle(r).max(T::WeightInfo::dispute(T::MaxNodes::get(), r)),

@@ -386,6 +386,7 @@ pub fn model_info(program: &Program) -> ModelInfo<AccountId, Balance, BlockNumbe
 			.unwrap(),
 		macs: program.macs(),
 		max_node_footprint: program.largest_node_footprint(),
+		max_node_cost: program.largest_node_cost(),
 		price: PRICE,
 		modes: ModeSet::ALL,
 		location: ModelLocation::Uri(Default::default()),

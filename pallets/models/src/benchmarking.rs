@@ -96,6 +96,7 @@ fn registration<T: Config>(b: u32, h: u32) -> ModelRegistrationOf<T> {
 		output_nodes,
 		macs: 1_000_000,
 		max_node_footprint: T::MaxNodeFootprint::get(),
+		max_node_cost: T::MaxNodeCost::get(),
 		price: 1u32.into(),
 		modes: ModeSet::ALL,
 		bytes: Some(BoundedVec::try_from(bytes).expect("b is at most MaxModelBytes")),

@@ -8,16 +8,19 @@
 //! the root of the canonical program the compiler produces from them (the *model root*), the
 //! compiler version, the program header with its Merkle proof against the model root (which
 //! fixes the node and weight counts and the input specs), the node producing each output with
-//! its proof (which fixes the output specs), the cost and largest-node claims, a price per
-//! inference, the verification modes requesters may choose, and where the bytes live: on chain
-//! (at most [`Config::MaxModelBytes`], hashed to the ONNX hash here) or at a URI.
+//! its proof (which fixes the output specs), the claims on the total cost and on the largest
+//! node (bytes and cost), a price per inference, the verification modes requesters may choose,
+//! and where the bytes live: on chain (at most [`Config::MaxModelBytes`], hashed to the ONNX
+//! hash here) or at a URI.
 //!
 //! A deposit of `ModelDepositBase + ModelDepositPerByte × (stored bytes + encoded record
 //! size)` is held from the owner under [`HoldReason::ModelDeposit`] while the model is
 //! registered.
 //!
 //! A model whose largest node (its inputs plus outputs) exceeds [`Config::MaxNodeFootprint`]
-//! is refused: a fraud proof for that node would not fit in one extrinsic.
+//! is refused: a fraud proof for that node would not fit in one extrinsic. So is a model whose
+//! costliest node exceeds [`Config::MaxNodeCost`]: re-executing it in a fraud proof would weigh
+//! more than one extrinsic may.
 //!
 //! The owner can [`Pallet::set_price`], [`Pallet::set_modes`] and [`Pallet::deprecate`] (no new
 //! requests; requests in flight finish). A deprecated model with no request in flight can be
@@ -31,10 +34,11 @@
 //!
 //! Checked here: the modes, the location, the ONNX hash of on-chain bytes, the IR version, the
 //! header against the model root, the sizes against the bounds, and each output node against the
-//! model root (single output, consistent types, footprint within the claim). Not checked here:
-//! that the ONNX bytes compile to the model root, and the `macs` and `max_node_footprint`
-//! claims for nodes other than the outputs. Workers recompile the bytes and refuse a model whose
-//! root does not match; a requester who doubts a registration can do the same.
+//! model root (single output, consistent types, footprint and cost within the claims). Not
+//! checked here: that the ONNX bytes compile to the model root, and the `macs`,
+//! `max_node_footprint` and `max_node_cost` claims for nodes other than the outputs. Workers
+//! recompile the bytes and refuse a model whose root does not match; a requester who doubts a
+//! registration can do the same.
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
@@ -72,6 +76,7 @@ pub mod pallet {
 	use verity_primitives::{
 		engine::{
 			commit::{verify_header, verify_node},
+			exec::node_cost,
 			ir::{node_footprint, ValueRef},
 			IR_VERSION,
 		},
@@ -116,6 +121,12 @@ pub mod pallet {
 		/// carries its inputs and the runtime materialises its output, within one extrinsic.
 		#[pallet::constant]
 		type MaxNodeFootprint: Get<u64>;
+
+		/// The largest node cost (the engine's `exec::node_cost` units) whose fraud proof fits
+		/// in one extrinsic's weight: a fraud proof re-executes the node in the runtime. The
+		/// runtime derives it from pallet-inference's `challenge` weight.
+		#[pallet::constant]
+		type MaxNodeCost: Get<u64>;
 
 		/// Weights of this pallet's calls.
 		type WeightInfo: WeightInfo;
@@ -216,6 +227,9 @@ pub mod pallet {
 		/// The largest node's footprint exceeds `MaxNodeFootprint`: a fraud proof for it would
 		/// not fit in one extrinsic.
 		NodeTooLargeForFraudProof,
+		/// The largest node's cost exceeds `MaxNodeCost`: a fraud proof for it would weigh more
+		/// than one extrinsic may.
+		NodeTooCostlyForFraudProof,
 		/// The program has more than `MAX_MODEL_IO` inputs.
 		TooManyInputs,
 		/// The program has more than `MAX_MODEL_IO` outputs.
@@ -246,6 +260,8 @@ pub mod pallet {
 		OutputNodeIllTyped,
 		/// An output node's footprint exceeds the claimed `max_node_footprint`.
 		FootprintClaimTooLow,
+		/// An output node's cost exceeds the claimed `max_node_cost`.
+		CostClaimTooLow,
 		/// The owner cannot pay the deposit.
 		InsufficientFunds,
 		/// Model ids are exhausted.
@@ -300,6 +316,7 @@ pub mod pallet {
 				T::MaxNodeFootprint::get() > 0,
 				"MaxNodeFootprint must be positive"
 			);
+			assert!(T::MaxNodeCost::get() > 0, "MaxNodeCost must be positive");
 			// The deposit of the largest model must not overflow: `deposit_for` saturates, and
 			// this makes saturation unreachable.
 			let units = BalanceOf::<T>::from(T::MaxModelBytes::get())
@@ -454,6 +471,7 @@ pub mod pallet {
 				outputs,
 				macs: registration.macs,
 				max_node_footprint: registration.max_node_footprint,
+				max_node_cost: registration.max_node_cost,
 				price: registration.price,
 				modes: registration.modes,
 				location,
@@ -592,6 +610,10 @@ pub mod pallet {
 				Error::<T>::NodeTooLargeForFraudProof
 			);
 			ensure!(
+				r.max_node_cost <= T::MaxNodeCost::get(),
+				Error::<T>::NodeTooCostlyForFraudProof
+			);
+			ensure!(
 				header.inputs.len() <= MAX_MODEL_IO as usize,
 				Error::<T>::TooManyInputs
 			);
@@ -658,6 +680,10 @@ pub mod pallet {
 				ensure!(
 					node_footprint(node) <= r.max_node_footprint,
 					Error::<T>::FootprintClaimTooLow
+				);
+				ensure!(
+					node_cost(node) <= r.max_node_cost,
+					Error::<T>::CostClaimTooLow
 				);
 				outputs.push(OutputSpec {
 					node: index,

@@ -43,11 +43,15 @@ pub const MAX_MODEL_BYTES: u32 = 4096;
 pub const MAX_NODES: u32 = 16;
 /// Largest node footprint in tests.
 pub const MAX_NODE_FOOTPRINT: u64 = 1024;
+/// Largest node cost in tests: small enough that a node within the footprint bound can exceed
+/// it (a `[4, 8] × [8, 8]` MatMul: 512 bytes, cost 384).
+pub const MAX_NODE_COST: u64 = 256;
 
 parameter_types! {
 	pub const ModelDepositBase: Balance = DEPOSIT_BASE;
 	pub const ModelDepositPerByte: Balance = DEPOSIT_PER_BYTE;
 	pub const MaxNodeFootprint: u64 = MAX_NODE_FOOTPRINT;
+	pub const MaxNodeCost: u64 = MAX_NODE_COST;
 }
 
 impl pallet_models::Config for Test {
@@ -58,6 +62,7 @@ impl pallet_models::Config for Test {
 	type MaxModelBytes = ConstU32<MAX_MODEL_BYTES>;
 	type MaxNodes = ConstU32<MAX_NODES>;
 	type MaxNodeFootprint = MaxNodeFootprint;
+	type MaxNodeCost = MaxNodeCost;
 	type WeightInfo = ();
 }
 

@@ -63,8 +63,8 @@ impl Eq for ProvenNode {}
 /// `header_proof`. The header names each output's producing node but not its type, so
 /// `output_nodes` carries that node (one per header output, in order), proven against the same
 /// root; the output spec is the node's single declared output type. The remaining figures
-/// (`macs`, `max_node_footprint`) are the owner's claims, which workers check when they
-/// recompile the ONNX bytes.
+/// (`macs`, `max_node_footprint`, `max_node_cost`) are the owner's claims, which workers check
+/// when they recompile the ONNX bytes; the chain checks the last two against the output nodes.
 ///
 /// Exactly one of `bytes` (stored on chain) and `uri` must be given.
 ///
@@ -98,6 +98,9 @@ pub struct ModelRegistration<Balance: Clone + PartialEq + Eq + Debug, MaxModelBy
 	pub macs: u64,
 	/// Bytes of the largest single node's inputs plus outputs.
 	pub max_node_footprint: u64,
+	/// Cost of the largest single node: the engine's `exec::node_cost` (multiply-accumulates
+	/// plus elements touched, from the declared types), maximised over nodes.
+	pub max_node_cost: u64,
 	/// Royalty per inference per replica, paid to the owner.
 	pub price: Balance,
 	/// Verification modes requesters may choose.
@@ -147,6 +150,7 @@ impl<Balance: Clone + PartialEq + Eq + Debug, MaxModelBytes: Get<u32>>
 			output_nodes,
 			macs: program.macs(),
 			max_node_footprint: program.largest_node_footprint(),
+			max_node_cost: program.largest_node_cost(),
 			price,
 			modes,
 			bytes,

@@ -505,3 +505,28 @@ fn challenge_weight_grows_with_the_node() {
 		verity_engine::node_cost(&program.nodes[0]) as u32
 	);
 }
+
+#[test]
+fn max_challengeable_cost_is_the_largest_cost_that_fits() {
+	let program = test_program();
+	let limit = Inference::challenge_weight(&program.nodes[0]);
+	let cost = verity_engine::node_cost(&program.nodes[0]);
+	// The weight is affine in the cost with a positive slope: the MatMul's own cost is the
+	// largest that fits its weight, one more unit does not fit.
+	assert_eq!(Inference::max_challengeable_cost(limit), cost);
+	assert_eq!(
+		Inference::max_challengeable_cost(
+			limit.saturating_sub(frame_support::weights::Weight::from_parts(1, 0))
+		),
+		cost - 1
+	);
+	// Below a free node's weight nothing fits; with no limit everything does.
+	assert_eq!(
+		Inference::max_challengeable_cost(frame_support::weights::Weight::zero()),
+		0
+	);
+	assert_eq!(
+		Inference::max_challengeable_cost(frame_support::weights::Weight::MAX),
+		u32::MAX as u64
+	);
+}

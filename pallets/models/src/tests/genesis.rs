@@ -32,6 +32,14 @@ fn invalid_genesis_model_panics() {
 }
 
 #[test]
+#[should_panic(expected = "NodeTooCostlyForFraudProof")]
+fn genesis_model_too_costly_for_a_fraud_proof_panics() {
+	let mut r = registration();
+	r.max_node_cost = MAX_NODE_COST + 1;
+	new_test_ext_with(vec![(ALICE, r)]);
+}
+
+#[test]
 #[should_panic(expected = "pallet-models genesis: model 0 is invalid")]
 fn genesis_owner_must_afford_deposit() {
 	new_test_ext_with(vec![(CHARLIE, registration())]);

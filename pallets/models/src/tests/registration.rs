@@ -53,6 +53,8 @@ fn registers_on_chain_model_and_holds_deposit() {
 		);
 		assert_eq!(info.macs, program().macs());
 		assert_eq!(info.max_node_footprint, 48);
+		// The Add node: 4 + 4 input elements and 4 output elements.
+		assert_eq!(info.max_node_cost, 12);
 		assert_eq!(info.price, PRICE);
 		assert_eq!(info.modes, ModeSet::ALL);
 		assert_eq!(
@@ -221,6 +223,62 @@ fn node_larger_than_a_fraud_proof_is_refused() {
 		let mut r = registration();
 		r.max_node_footprint = MAX_NODE_FOOTPRINT;
 		assert_ok!(register(ALICE, r));
+	});
+}
+
+#[test]
+fn node_costlier_than_a_fraud_proof_is_refused() {
+	test(|| {
+		let mut r = registration();
+		r.max_node_cost = MAX_NODE_COST + 1;
+		refused(r, Error::NodeTooCostlyForFraudProof);
+
+		// At the bound exactly, it is accepted.
+		let mut r = registration();
+		r.max_node_cost = MAX_NODE_COST;
+		assert_ok!(register(ALICE, r));
+	});
+}
+
+#[test]
+fn compute_heavy_node_within_the_footprint_bound_is_refused() {
+	test(|| {
+		// `y = x · w` with `x: F32 [4, 8]`, `w: F32 [8, 8]`: 512 bytes, within the footprint
+		// bound, but 4·8·8 multiply-accumulates plus 160 elements = 384 > `MAX_NODE_COST`.
+		let x = TensorType::new(DType::F32, &[4, 8]);
+		let w = TensorType::new(DType::F32, &[8, 8]);
+		let mut p = program();
+		p.inputs[0].ty = x.clone();
+		p.outputs[0].source = ValueRef::Node { node: 0, output: 0 };
+		p.nodes = vec![Node {
+			op: Op::MatMul,
+			inputs: vec![
+				Some(NodeInput {
+					source: ValueRef::Input(0),
+					ty: x.clone(),
+				}),
+				Some(NodeInput {
+					source: ValueRef::Weight(0),
+					ty: w,
+				}),
+			],
+			outputs: vec![x],
+		}];
+		p.weights = vec![Tensor::from_f32(&[8, 8], vec![0.5; 64]).unwrap()];
+		let r = ModelRegistration::for_program(
+			&p,
+			onnx_hash(),
+			1,
+			PRICE,
+			ModeSet::ALL,
+			registration().bytes,
+			None,
+		)
+		.unwrap();
+		assert_eq!(r.max_node_footprint, 512);
+		assert!(r.max_node_footprint <= MAX_NODE_FOOTPRINT);
+		assert_eq!(r.max_node_cost, 384);
+		refused(r, Error::NodeTooCostlyForFraudProof);
 	});
 }
 
@@ -398,6 +456,24 @@ fn footprint_claim_must_cover_the_output_nodes() {
 		let mut r = registration();
 		r.max_node_footprint = 47;
 		refused(r, Error::FootprintClaimTooLow);
+	});
+}
+
+#[test]
+fn cost_claim_must_cover_the_output_nodes() {
+	test(|| {
+		// The output node (the Add) costs 12.
+		let mut r = registration();
+		r.max_node_cost = 11;
+		refused(r, Error::CostClaimTooLow);
+
+		let mut r = registration();
+		r.max_node_cost = 0;
+		refused(r, Error::CostClaimTooLow);
+
+		let mut r = registration();
+		r.max_node_cost = 12;
+		assert_ok!(register(ALICE, r));
 	});
 }
 
