@@ -277,7 +277,7 @@ impl_runtime_apis! {
 			use frame_benchmarking::baseline::Pallet as BaselineBench;
 
 			let mut list = Vec::<BenchmarkList>::new();
-			crate::list_benchmarks!(list, extra);
+			list_benchmarks!(list, extra);
 			let storage_info = crate::AllPalletsWithSystem::storage_info();
 			(list, storage_info)
 		}
@@ -290,13 +290,10 @@ impl_runtime_apis! {
 			use frame_system_benchmarking::Pallet as SystemBench;
 			use baseline::Pallet as BaselineBench;
 
-			impl frame_system_benchmarking::Config for Runtime {}
-			impl baseline::Config for Runtime {}
-
 			let whitelist = crate::AllPalletsWithSystem::whitelisted_storage_keys();
 			let mut batches = Vec::<BenchmarkBatch>::new();
 			let params = (&config, &whitelist);
-			crate::add_benchmarks!(params, batches);
+			add_benchmarks!(params, batches);
 			Ok(batches)
 		}
 	}

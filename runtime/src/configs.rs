@@ -246,6 +246,12 @@ impl pallet_inference::Config for Runtime {
 	type BenchmarkHelper = InferenceBenchmarkHelper;
 }
 
+#[cfg(feature = "runtime-benchmarks")]
+impl frame_system_benchmarking::Config for Runtime {}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl frame_benchmarking::baseline::Config for Runtime {}
+
 /// Sets up models and workers for pallet-inference's benchmarks through the real pallets.
 #[cfg(feature = "runtime-benchmarks")]
 pub struct InferenceBenchmarkHelper;

@@ -17,6 +17,23 @@ extern crate alloc;
 
 use alloc::vec::Vec;
 
+// Defines `list_benchmarks!` and `add_benchmarks!`; they are textually scoped, so this module
+// comes before `apis`, which uses them.
+#[cfg(feature = "runtime-benchmarks")]
+#[macro_use]
+mod benches {
+	frame_benchmarking::define_benchmarks!(
+		[frame_benchmarking, BaselineBench::<crate::Runtime>]
+		[frame_system, SystemBench::<crate::Runtime>]
+		[pallet_balances, crate::Balances]
+		[pallet_timestamp, crate::Timestamp]
+		[pallet_sudo, crate::Sudo]
+		[pallet_models, crate::Models]
+		[pallet_workers, crate::Workers]
+		[pallet_inference, crate::Inference]
+	);
+}
+
 pub mod apis;
 pub mod configs;
 pub mod genesis_config_presets;
@@ -210,16 +227,3 @@ mod runtime {
 	pub type Inference = pallet_inference;
 }
 
-#[cfg(feature = "runtime-benchmarks")]
-mod benches {
-	frame_benchmarking::define_benchmarks!(
-		[frame_benchmarking, BaselineBench::<crate::Runtime>]
-		[frame_system, SystemBench::<crate::Runtime>]
-		[pallet_balances, crate::Balances]
-		[pallet_timestamp, crate::Timestamp]
-		[pallet_sudo, crate::Sudo]
-		[pallet_models, crate::Models]
-		[pallet_workers, crate::Workers]
-		[pallet_inference, crate::Inference]
-	);
-}

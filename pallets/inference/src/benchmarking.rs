@@ -71,7 +71,10 @@ fn model<T: Config>(
 	model_root: H256,
 	output_shape: &[u64],
 ) -> ModelId {
-	let owner: T::AccountId = account("owner", 0, SEED);
+	// Every payee exists, so settlement measures real transfers, not the fallback for payments
+	// below the existential deposit.
+	let owner = funded::<T>("owner", 0);
+	protocol_exists::<T>();
 	let info: ModelOf<T> = ModelInfo {
 		owner,
 		onnx_hash: H256::zero(),

@@ -33,16 +33,31 @@ fn funded<T: Config>(name: &'static str, i: u32) -> T::AccountId {
 	who
 }
 
-/// Registers `n` workers (indices `from..from + n`) and returns them.
-fn workers<T: Config>(from: u32, n: u32) -> Vec<T::AccountId> {
-	(from..from + n)
-		.map(|i| {
-			let who = funded::<T>("worker", i);
-			Pallet::<T>::do_register_worker(&who, key_for(i), T::MinWorkerBond::get())
-				.expect("room in the active set");
-			who
-		})
-		.collect()
+/// Index of the worker a benchmark acts on (distinct from the ones filling the active set).
+const SUBJECT: u32 = u32::MAX - 1;
+
+/// Registers worker `i` with the minimum bond.
+fn new_worker<T: Config>(i: u32) -> T::AccountId {
+	let who = funded::<T>("worker", i);
+	Pallet::<T>::do_register_worker(&who, key_for(i), T::MinWorkerBond::get())
+		.expect("room in the active set");
+	who
+}
+
+/// Registers workers until the active set holds `size` (a chain's genesis may already hold
+/// some).
+fn fill_active_set<T: Config>(size: u32) {
+	let mut i = 0;
+	while (ActiveWorkers::<T>::get().len() as u32) < size {
+		new_worker::<T>(i);
+		i += 1;
+	}
+}
+
+/// The subject worker, registered last into an active set of `size` (at least 1).
+fn last_of<T: Config>(size: u32) -> T::AccountId {
+	fill_active_set::<T>(size.saturating_sub(1));
+	new_worker::<T>(SUBJECT)
 }
 
 #[benchmarks]
@@ -51,7 +66,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn register_worker(w: Linear<0, { T::MaxWorkers::get() - 1 }>) {
-		workers::<T>(0, w);
+		fill_active_set::<T>(w);
 		let who = funded::<T>("new", 0);
 		let bond = T::MinWorkerBond::get();
 
@@ -63,7 +78,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn bond_extra() {
-		let who = workers::<T>(0, 1).remove(0);
+		let who = new_worker::<T>(SUBJECT);
 		let amount = T::MinWorkerBond::get();
 
 		#[extrinsic_call]
@@ -77,7 +92,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn rotate_key() {
-		let who = workers::<T>(0, 1).remove(0);
+		let who = new_worker::<T>(SUBJECT);
 		let new_key = key_for(u32::MAX);
 
 		#[extrinsic_call]
@@ -88,7 +103,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn unbond(w: Linear<1, { T::MaxWorkers::get() }>) {
-		let who = workers::<T>(0, w).pop().expect("w is at least 1");
+		let who = last_of::<T>(w);
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()));
@@ -98,7 +113,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn withdraw_unbonded() {
-		let who = workers::<T>(0, 1).remove(0);
+		let who = new_worker::<T>(SUBJECT);
 		let (until, _) = Pallet::<T>::do_unbond(&who).expect("an active worker unbonds");
 		frame_system::Pallet::<T>::set_block_number(until);
 
@@ -110,9 +125,9 @@ mod benchmarks {
 
 	#[benchmark]
 	fn rejoin(w: Linear<0, { T::MaxWorkers::get() - 1 }>) {
-		let who = workers::<T>(0, 1).remove(0);
+		let who = new_worker::<T>(SUBJECT);
 		Pallet::<T>::do_unbond(&who).expect("an active worker unbonds");
-		workers::<T>(1, w);
+		fill_active_set::<T>(w);
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()));
@@ -122,7 +137,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn select(w: Linear<1, { T::MaxWorkers::get() }>) {
-		workers::<T>(0, w);
+		fill_active_set::<T>(w);
 		let exclude: Vec<T::AccountId> = (0..MAX_REPLICAS)
 			.map(|i| account("excluded", i, SEED))
 			.collect();
@@ -133,12 +148,15 @@ mod benchmarks {
 			chosen = <Pallet<T> as WorkerRegistry<_, _>>::select(&[7; 32], MAX_REPLICAS, &exclude);
 		}
 
-		assert_eq!(chosen.len() as u32, w.min(MAX_REPLICAS));
+		assert_eq!(
+			chosen.len() as u32,
+			(ActiveWorkers::<T>::get().len() as u32).min(MAX_REPLICAS)
+		);
 	}
 
 	#[benchmark]
 	fn slash(w: Linear<1, { T::MaxWorkers::get() }>) {
-		let who = workers::<T>(0, w).pop().expect("w is at least 1");
+		let who = last_of::<T>(w);
 		let beneficiary: T::AccountId = account("beneficiary", 0, SEED);
 		let amount = T::MinWorkerBond::get();
 		let moved;
@@ -154,7 +172,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn note_served() {
-		let who = workers::<T>(0, 1).remove(0);
+		let who = new_worker::<T>(SUBJECT);
 
 		#[block]
 		{
