@@ -7,6 +7,7 @@
 //! fraud-proof arguments (the node and its input tensors).
 
 use codec::Encode;
+use frame_support::traits::Get;
 use frame_support::weights::constants::WEIGHT_REF_TIME_PER_MILLIS;
 use verity_engine::{exec::node_cost, ir::ValueRef, Program};
 use verity_runtime::{configs::RuntimeBlockWeights, Runtime};
@@ -83,4 +84,8 @@ fn main() {
 		let compiled = verity_onnx::compile(&onnx, &[("input", shape)]).expect("compiles");
 		largest_proof(&name, &compiled.program);
 	}
+	println!(
+		"\nMaxNodeCost (largest cost whose fraud proof weighs at most half a normal extrinsic): {}",
+		verity_runtime::configs::MaxNodeCost::get()
+	);
 }
