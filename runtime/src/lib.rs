@@ -226,4 +226,3 @@ mod runtime {
 	#[runtime::pallet_index(12)]
 	pub type Inference = pallet_inference;
 }
-
