@@ -426,7 +426,7 @@ fn random_call_sequences_conserve_money() {
 	let cases: u64 = std::env::var("VERITY_PROPERTY_CASES")
 		.ok()
 		.and_then(|v| v.parse().ok())
-		.unwrap_or(2_000);
+		.unwrap_or(4_000);
 	let mut runs = Runs::default();
 	if let Some(seed) = std::env::var("VERITY_PROPERTY_SEED")
 		.ok()
