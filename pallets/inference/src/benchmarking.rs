@@ -71,6 +71,17 @@ fn model<T: Config>(
 	model_root: H256,
 	output_shape: &[u64],
 ) -> ModelId {
+	model_with_input::<T>(node_count, weight_count, model_root, &[1], output_shape)
+}
+
+/// [`model`] with an f32 input of `input_shape`.
+fn model_with_input<T: Config>(
+	node_count: u32,
+	weight_count: u32,
+	model_root: H256,
+	input_shape: &[u64],
+	output_shape: &[u64],
+) -> ModelId {
 	// Every payee exists, so settlement measures real transfers, not the fallback for payments
 	// below the existential deposit.
 	let owner = funded::<T>("owner", 0);
@@ -82,7 +93,7 @@ fn model<T: Config>(
 		compiler_version: 1,
 		node_count,
 		weight_count,
-		inputs: vec![f32_spec(&[1])].try_into().expect("one input"),
+		inputs: vec![f32_spec(input_shape)].try_into().expect("one input"),
 		outputs: vec![OutputSpec {
 			node: node_count - 1,
 			spec: f32_spec(output_shape),
@@ -260,33 +271,7 @@ mod benchmarks {
 		// One f32 tensor whose encoding is about `i` bytes.
 		let n = (i.saturating_sub(16) / 4).max(1);
 		let x = Tensor::from_f32(&[n as usize], vec![1.5; n as usize]).expect("tensor");
-		let owner: T::AccountId = account("owner", 0, SEED);
-		let info: ModelOf<T> = ModelInfo {
-			owner,
-			onnx_hash: H256::zero(),
-			model_root: H256::zero(),
-			compiler_version: 1,
-			node_count: 1,
-			weight_count: 0,
-			inputs: vec![f32_spec(&[n as u64])].try_into().expect("one input"),
-			outputs: vec![OutputSpec {
-				node: 0,
-				spec: f32_spec(&[1]),
-			}]
-			.try_into()
-			.expect("one"),
-			macs: 0,
-			max_node_footprint: 0,
-			max_node_cost: 0,
-			price: 1u32.into(),
-			modes: ModeSet::ALL,
-			location: ModelLocation::Uri(Default::default()),
-			deposit: 0u32.into(),
-			status: ModelStatus::Active,
-			in_flight: 0,
-			registered_at: 0u32.into(),
-		};
-		let model = T::BenchmarkHelper::register_model(info);
+		let model = model_with_input::<T>(1, 0, H256::zero(), &[n as u64], &[1]);
 		let mode = VerificationMode::Quorum(r as u8);
 		let fee = Inference::<T>::quote(model, mode).expect("quotable");
 		let requester = funded::<T>("requester", 0);
