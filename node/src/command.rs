@@ -149,17 +149,20 @@ pub fn run() -> sc_cli::Result<()> {
 		}
 		None => {
 			let runner = cli.create_runner(&cli.run)?;
+			let serve = cli.worker.verity_worker || cli.run.shared_params.dev;
+			let worker_args = cli.worker.clone();
 			runner.run_node_until_exit(|config| async move {
+				let worker = serve.then(|| worker_args.config(&config));
 				match config.network.network_backend {
 					sc_network::config::NetworkBackendType::Libp2p => service::new_full::<
 						sc_network::NetworkWorker<
 							Block,
 							<Block as sp_runtime::traits::Block>::Hash,
 						>,
-					>(config)
+					>(config, worker)
 					.map_err(sc_cli::Error::Service),
 					sc_network::config::NetworkBackendType::Litep2p => {
-						service::new_full::<sc_network::Litep2pNetworkBackend>(config)
+						service::new_full::<sc_network::Litep2pNetworkBackend>(config, worker)
 							.map_err(sc_cli::Error::Service)
 					}
 				}

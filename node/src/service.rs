@@ -11,11 +11,18 @@ use sc_service::{error::Error as ServiceError, Configuration, TaskManager, WarpS
 use sc_telemetry::{Telemetry, TelemetryWorker};
 use sc_transaction_pool_api::OffchainTransactionPoolFactory;
 use sp_consensus_aura::sr25519::{AuthorityId as AuraId, AuthorityPair as AuraPair};
+use verity_primitives::host::InferenceExt;
 use verity_runtime::{apis::RuntimeApi, opaque::Block};
 
-/// Host functions the runtime may call: Substrate's standard set. Verity's own (the native
-/// inference engine, reachable only from off-chain workers) join this tuple.
-pub type HostFunctions = sp_io::SubstrateHostFunctions;
+use crate::worker::{metrics::Metrics, ChainBytes, InferenceService, WorkerConfig};
+
+/// Host functions the runtime may call: Substrate's standard set and Verity's native inference
+/// engine. Every node lists the latter so that it can instantiate the runtime; only off-chain
+/// workers of a serving node have the extension that makes it do anything.
+pub type HostFunctions = (
+	sp_io::SubstrateHostFunctions,
+	verity_primitives::host::verity_inference::HostFunctions,
+);
 
 /// The executor of the runtime wasm.
 pub type RuntimeExecutor = sc_executor::WasmExecutor<HostFunctions>;
@@ -141,13 +148,33 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 	})
 }
 
-/// Externalities extensions registered for every off-chain worker run (at `_block`). Verity's
-/// inference extension is registered here, so that its host function is reachable from
-/// off-chain workers and never from block execution.
+/// The externalities extensions of the off-chain worker run at `block`: the inference engine
+/// (when this node serves), reading model bytes at that block. Registered here and nowhere
+/// else, so the host function is reachable from off-chain workers and never from block
+/// execution or runtime API calls.
 fn offchain_extensions(
-	_block: <Block as sp_runtime::traits::Block>::Hash,
-) -> Vec<Box<dyn sp_externalities::Extension>> {
-	Vec::new()
+	service: Option<Arc<InferenceService>>,
+	client: Arc<FullClient>,
+) -> impl Fn(<Block as sp_runtime::traits::Block>::Hash) -> Vec<Box<dyn sp_externalities::Extension>>
+       + Send
+       + 'static {
+	move |block| {
+		let Some(service) = &service else {
+			return Vec::new();
+		};
+		let client = client.clone();
+		let chain_bytes: ChainBytes = Arc::new(move |model| {
+			use codec::Decode;
+			use sc_client_api::StorageProvider;
+			let key = pallet_models::ModelBytes::<verity_runtime::Runtime>::hashed_key_for(model);
+			let data = client
+				.storage(block, &sp_core::storage::StorageKey(key))
+				.map_err(|e| format!("reading model {model}'s bytes: {e}"))?
+				.ok_or_else(|| format!("model {model} has no bytes on chain"))?;
+			Vec::<u8>::decode(&mut &data.0[..]).map_err(|e| format!("model {model}'s bytes: {e}"))
+		});
+		vec![Box::new(InferenceExt::new(service.at_block(chain_bytes)))]
+	}
 }
 
 /// Builds and starts a full node (a validator when `--validator`/`--dev`).
@@ -155,6 +182,7 @@ pub fn new_full<
 	N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
 >(
 	config: Configuration,
+	worker: Option<WorkerConfig>,
 ) -> Result<TaskManager, ServiceError> {
 	let sc_service::PartialComponents {
 		client,
@@ -211,6 +239,32 @@ pub fn new_full<
 			gap_sync_body_policy: None,
 		})?;
 
+	let inference = match worker {
+		Some(worker) if config.offchain_worker.enabled => {
+			let metrics = config
+				.prometheus_registry()
+				.map(Metrics::register)
+				.transpose()
+				.map_err(|e| ServiceError::Other(format!("registering worker metrics: {e}")))?;
+			log::info!(
+				target: "verity::worker",
+				"serving inference: {} engine thread(s), audit rate {}, model cache {:?}",
+				worker.threads,
+				worker.audit_rate,
+				worker.cache_dir,
+			);
+			Some(
+				InferenceService::start(worker, metrics)
+					.map_err(|e| ServiceError::Other(format!("starting the worker: {e}")))?,
+			)
+		}
+		Some(_) => {
+			log::warn!(target: "verity::worker", "--verity-worker needs off-chain workers enabled");
+			None
+		}
+		None => None,
+	};
+
 	if config.offchain_worker.enabled {
 		let offchain_workers =
 			sc_offchain::OffchainWorkers::new(sc_offchain::OffchainWorkerOptions {
@@ -223,7 +277,7 @@ pub fn new_full<
 				)),
 				network_provider: Arc::new(network.clone()),
 				enable_http_requests: true,
-				custom_extensions: offchain_extensions,
+				custom_extensions: offchain_extensions(inference, client.clone()),
 			})?;
 		task_manager.spawn_handle().spawn(
 			"offchain-workers-runner",

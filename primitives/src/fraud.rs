@@ -160,3 +160,84 @@ fn check_source(
 	}
 	Ok(())
 }
+
+/// The first leaf where two traces differ (a length difference counts where the shorter one
+/// ends), if it is a leaf of `ours`.
+pub fn first_difference(ours: &[sp_core::H256], theirs: &[sp_core::H256]) -> Option<u32> {
+	let common = ours.len().min(theirs.len());
+	let at = (0..common)
+		.find(|&i| ours[i] != theirs[i])
+		.or((ours.len() != theirs.len()).then_some(common))?;
+	(at < ours.len()).then_some(at as u32)
+}
+
+/// What a fraud proof at node `index` of `program` needs: the node, its proof against the model
+/// root, and its input tensors, computed by running the program node by node on `inputs` up to
+/// it (an honest challenger's values, which hash to the accused trace's leaves before the first
+/// divergence).
+pub fn proof_material(
+	program: &verity_engine::ir::Program,
+	tree: &verity_engine::ModelTree,
+	inputs: &[Tensor],
+	index: u32,
+) -> Result<crate::host::Divergence, ChallengeError> {
+	use alloc::vec::Vec;
+	let upto = index as usize;
+	let node = program
+		.nodes
+		.get(upto)
+		.ok_or(ChallengeError::NodeIndexOutOfRange)?
+		.clone();
+	// Only outputs that some node up to `index` reads are kept.
+	let mut needed = alloc::vec![false; upto];
+	for n in program.nodes.iter().take(upto + 1) {
+		for input in n.inputs.iter().flatten() {
+			if let ValueRef::Node { node, .. } = input.source {
+				if let Some(slot) = needed.get_mut(node as usize) {
+					*slot = true;
+				}
+			}
+		}
+	}
+	let value = |source: ValueRef, values: &[Option<Tensor>]| -> Option<Tensor> {
+		match source {
+			ValueRef::Input(k) => inputs.get(k as usize).cloned(),
+			ValueRef::Weight(w) => program.weights.get(w as usize).cloned(),
+			ValueRef::Node { node, .. } => values.get(node as usize).cloned().flatten(),
+		}
+	};
+	let mut values: Vec<Option<Tensor>> = Vec::with_capacity(upto);
+	for (i, n) in program.nodes.iter().take(upto).enumerate() {
+		let args: Vec<Option<Tensor>> = n
+			.inputs
+			.iter()
+			.map(|input| input.as_ref().and_then(|input| value(input.source, &values)))
+			.collect();
+		let refs: Vec<Option<&Tensor>> = args.iter().map(Option::as_ref).collect();
+		let mut out = execute_node(n, &refs).map_err(ChallengeError::Execution)?;
+		values.push(if needed[i] { out.pop() } else { None });
+	}
+	let proven = node
+		.inputs
+		.iter()
+		.map(|input| {
+			let input = input.as_ref()?;
+			let weight_proof = match input.source {
+				ValueRef::Weight(w) => tree.weight_proof(w),
+				_ => None,
+			};
+			Some(ProvenTensor {
+				tensor: value(input.source, &values)?,
+				weight_proof,
+			})
+		})
+		.collect();
+	Ok(crate::host::Divergence {
+		node_index: index,
+		node_proof: tree
+			.node_proof(index)
+			.ok_or(ChallengeError::NodeIndexOutOfRange)?,
+		node,
+		inputs: proven,
+	})
+}

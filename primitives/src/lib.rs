@@ -7,6 +7,7 @@
 //!   the model root, the request input and the accused trace, then re-execute it.
 //! * [`api`]: the `VerityApi` runtime API.
 //! * [`crypto`]: the worker key type.
+//! * [`host`]: the `verity_inference` host function (native inference for off-chain workers).
 //!
 //! The deterministic engine is re-exported as [`engine`].
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -16,6 +17,7 @@ extern crate alloc;
 pub mod api;
 pub mod crypto;
 pub mod fraud;
+pub mod host;
 pub mod traits;
 pub mod types;
 

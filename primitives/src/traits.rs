@@ -4,7 +4,10 @@
 use alloc::vec::Vec;
 use sp_runtime::DispatchResult;
 
-use crate::types::{ModelId, ModelInfo};
+use crate::{
+	crypto::WorkerPublic,
+	types::{ModelId, ModelInfo},
+};
 
 /// Read access to registered models and the in-flight bookkeeping that keeps a model (and its
 /// deposit) alive while requests reference it.
@@ -38,4 +41,11 @@ pub trait WorkerRegistry<AccountId, Balance> {
 
 	/// `who` delivered an accepted result.
 	fn note_served(who: &AccountId);
+
+	/// The key `who`'s off-chain worker signs with, if `who` is a registered worker (active or
+	/// not).
+	fn worker_key(who: &AccountId) -> Option<WorkerPublic>;
+
+	/// The registered worker that signs with `key`.
+	fn worker_of_key(key: &WorkerPublic) -> Option<AccountId>;
 }

@@ -1,7 +1,7 @@
 //! Genesis presets: `development` (one validator, Alice) and `local_testnet` (Alice, Bob and
 //! Charlie validate). Both endow the well-known dev accounts, make Alice sudo and register the
-//! validators as inference workers; `development` also registers the demo model (the digits
-//! MLP in `models/mlp-digits`, stored on chain).
+//! validators as inference workers, and register the demo model (the digits MLP in
+//! `models/mlp-digits`, stored on chain) as model 0.
 
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
@@ -135,7 +135,7 @@ pub fn local_config_genesis() -> Value {
 			Sr25519Keyring::Bob,
 			Sr25519Keyring::Charlie,
 		],
-		Vec::new(),
+		demo_model().into_iter().collect(),
 		dev_accounts(),
 		Sr25519Keyring::Alice.to_account_id(),
 	)

@@ -99,10 +99,12 @@ pub mod opaque {
 	pub type Block = generic::Block<Header, UncheckedExtrinsic>;
 
 	impl_opaque_keys! {
-		/// The session keys a validator registers: block authoring and finality.
+		/// The session keys of a validator: block authoring, finality and its inference
+		/// worker (`vrty`).
 		pub struct SessionKeys {
 			pub aura: Aura,
 			pub grandpa: Grandpa,
+			pub verity: Workers,
 		}
 	}
 }

@@ -204,3 +204,18 @@ pub fn model_op_types(onnx: &[u8]) -> Result<Vec<(String, String)>, CompileError
 	}
 	Ok(out)
 }
+
+/// Names of a model's graph inputs that are program inputs (initializers excluded), in order:
+/// what [`compile`]'s `input_shapes` are keyed by. Fails only on undecodable bytes.
+pub fn graph_input_names(onnx: &[u8]) -> Result<Vec<String>, CompileError> {
+	let model = proto::decode_model(onnx)?;
+	let Some(graph) = &model.graph else {
+		return Ok(Vec::new());
+	};
+	Ok(graph
+		.input
+		.iter()
+		.filter(|vi| !graph.initializer.iter().any(|i| i.name == vi.name))
+		.map(|vi| vi.name.clone())
+		.collect())
+}

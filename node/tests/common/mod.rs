@@ -307,3 +307,59 @@ pub fn to_hex(xt: &impl Encode) -> String {
 pub fn repo_path(rel: &str) -> PathBuf {
 	Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)
 }
+
+/// Calls runtime API `method` (e.g. `VerityApi_receipt`) with SCALE `args` at the best block and
+/// decodes its reply.
+pub fn state_call<R: Decode>(node: &Node, method: &str, args: impl Encode) -> Result<R, String> {
+	let reply = node.rpc(
+		"state_call",
+		json!([method, format!("0x{}", hex::encode(args.encode()))]),
+	)?;
+	let bytes = hex_bytes(&reply)?;
+	R::decode(&mut &bytes[..]).map_err(|e| format!("{method}: reply does not decode: {e}"))
+}
+
+/// The SCALE value under storage `key` at the best block, if any.
+pub fn storage<R: Decode>(node: &Node, key: &[u8]) -> Result<Option<R>, String> {
+	let v = node.rpc("state_getStorage", json!([format!("0x{}", hex::encode(key))]))?;
+	if v.is_null() {
+		return Ok(None);
+	}
+	let bytes = hex_bytes(&v)?;
+	R::decode(&mut &bytes[..])
+		.map(Some)
+		.map_err(|e| format!("storage value does not decode: {e}"))
+}
+
+/// The next nonce of `who`, as the pool sees it.
+pub fn next_nonce(node: &Node, who: &AccountId) -> Nonce {
+	node.rpc("system_accountNextIndex", json!([who.to_string()]))
+		.expect("system_accountNextIndex")
+		.as_u64()
+		.expect("the nonce is a number") as Nonce
+}
+
+/// Submits `xt` and returns the number of the block that includes it, scanning blocks from the
+/// best block at submission; panics after `timeout`.
+pub fn submit_and_wait_included(node: &Node, xt: &UncheckedExtrinsic, timeout: Duration) -> u32 {
+	let hex_xt = to_hex(xt);
+	let from = node.best_number().expect("best block");
+	node.rpc("author_submitExtrinsic", json!([hex_xt]))
+		.unwrap_or_else(|e| panic!("the pool refuses the extrinsic: {e}"));
+	let mut scanned = from;
+	wait_for("the extrinsic in a block", timeout, || {
+		let best = node.best_number().ok()?;
+		while scanned <= best {
+			let hash = node.rpc("chain_getBlockHash", json!([scanned])).ok()?;
+			let block = node.rpc("chain_getBlock", json!([hash])).ok()?;
+			let found = block["block"]["extrinsics"]
+				.as_array()
+				.is_some_and(|xts| xts.iter().any(|x| x.as_str() == Some(hex_xt.as_str())));
+			if found {
+				return Some(scanned);
+			}
+			scanned += 1;
+		}
+		None
+	})
+}

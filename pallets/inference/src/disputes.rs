@@ -14,7 +14,7 @@ use verity_primitives::{
 
 use crate::{
 	BalanceOf, ChallengeWindows, Config, Error, Event, Pallet, ProofInput, ProofNode, Receipts,
-	RequestInputs, RequestOf, Requests, Results, TraceLeaves, Verdict, WeightInfo,
+	RequestOf, Requests, Results, TraceLeaves, Verdict, WeightInfo,
 };
 
 /// What a fraud proof is aimed at.
@@ -172,7 +172,7 @@ impl<T: Config> Pallet<T> {
 						}
 					});
 					ChallengeWindows::<T>::remove(id);
-					RequestInputs::<T>::remove(id);
+					Self::forget_inputs(id);
 					T::Models::request_closed(model_id);
 					Verdict::Fraud
 				} else {

@@ -59,6 +59,7 @@ mod disputes;
 mod escrow;
 #[cfg(test)]
 mod mock;
+mod offchain;
 mod quorum;
 mod results;
 mod settlement;
@@ -66,8 +67,11 @@ mod settlement;
 mod tests;
 pub mod types;
 pub mod weights;
+mod worker_calls;
 
 pub use disputes::node_cost_in_units;
+pub use offchain::{CALL_VALIDITY, RESEND_AFTER};
+pub use worker_calls::{WorkerAction, WORKER_CALL_CONTEXT, WORKER_CALL_PRIORITY};
 pub use pallet::*;
 pub use types::*;
 pub use weights::WeightInfo;
@@ -105,7 +109,8 @@ pub mod pallet {
 	use sp_runtime::{traits::Zero, Perbill};
 	use verity_engine::MerkleProof;
 	use verity_primitives::{
-		ModelId, ModelRegistry, RequestId, VerificationMode, WorkerRegistry, MAX_REPLICAS,
+		crypto::WorkerSignature, ModelId, ModelRegistry, RequestId, VerificationMode,
+		WorkerRegistry, MAX_REPLICAS,
 	};
 
 	/// The in-code storage version.
@@ -117,7 +122,10 @@ pub mod pallet {
 
 	/// Configuration of the inference pallet.
 	#[pallet::config]
-	pub trait Config: frame_system::Config<RuntimeEvent: From<Event<Self>>> {
+	pub trait Config:
+		frame_system::Config<RuntimeEvent: From<Event<Self>>>
+		+ frame_system::offchain::CreateAuthorizedTransaction<Call<Self>>
+	{
 		/// The currency escrow, fees and challenge bonds are paid in. Only held funds are moved
 		/// (`transfer_on_hold`, `release`) plus plain transfers of slashed bonds; nothing is
 		/// minted or burned.
@@ -280,6 +288,18 @@ pub mod pallet {
 		BlockNumberFor<T>,
 		BoundedVec<RequestId, T::MaxDeadlinesPerBlock>,
 		ValueQuery,
+	>;
+
+	/// Fraud proofs sent as worker calls, by (challenger, accused) per request: one each, so
+	/// that a signed worker call cannot be replayed. Cleared with the request's inputs.
+	#[pallet::storage]
+	pub type AuditChallenges<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		RequestId,
+		Blake2_128Concat,
+		(T::AccountId, T::AccountId),
+		(),
 	>;
 
 	#[pallet::event]
@@ -529,6 +549,10 @@ pub mod pallet {
 			Self::process_deadlines(now)
 		}
 
+		fn offchain_worker(now: BlockNumberFor<T>) {
+			Self::offchain_work(now)
+		}
+
 		fn integrity_test() {
 			assert!(
 				T::RequesterShare::get()
@@ -680,6 +704,31 @@ pub mod pallet {
 				actual_weight: Some(actual),
 				pays_fee,
 			})
+		}
+
+		/// A worker's off-chain worker acts on a request (commits, posts a result or a fraud
+		/// proof) as `worker`, authorized by `signature` of `worker`'s registered key over
+		/// [`Pallet::worker_call_payload`] instead of an account signature: a general
+		/// transaction without a nonce, so a worker can send many per block.
+		///
+		/// The call is refused by the transaction pool (and block import) when it expired
+		/// (`valid_until`), the signature does not verify, the action no longer applies, or the
+		/// same fraud proof was already sent. Dispatch is that of `commit_result`,
+		/// `submit_result` or `challenge` with `worker` as the signer; it is free.
+		#[pallet::call_index(4)]
+		#[pallet::weight(action.weight().saturating_add(T::WeightInfo::verify_worker_signature()))]
+		#[pallet::authorize(Pallet::<T>::authorize_worker_call)]
+		#[pallet::weight_of_authorize(Pallet::<T>::authorize_worker_call_weight())]
+		pub fn worker_call(
+			origin: OriginFor<T>,
+			worker: T::AccountId,
+			action: WorkerAction<T>,
+			valid_until: BlockNumberFor<T>,
+			signature: WorkerSignature,
+		) -> DispatchResultWithPostInfo {
+			frame_system::ensure_authorized(origin)?;
+			let _ = (valid_until, signature);
+			Self::do_worker_call(worker, action)
 		}
 	}
 }

@@ -43,6 +43,32 @@ impl pallet_balances::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 }
 
+impl<C> frame_system::offchain::CreateTransactionBase<C> for Test
+where
+	RuntimeCall: From<C>,
+{
+	type Extrinsic = frame_system::mocking::MockUncheckedExtrinsic<Test>;
+	type RuntimeCall = RuntimeCall;
+}
+
+impl<C> frame_system::offchain::CreateTransaction<C> for Test
+where
+	RuntimeCall: From<C>,
+{
+	type Extension = ();
+
+	fn create_transaction(call: RuntimeCall, extension: ()) -> Self::Extrinsic {
+		frame_system::mocking::MockUncheckedExtrinsic::<Test>::new_transaction(call, extension)
+	}
+}
+
+impl<C> frame_system::offchain::CreateAuthorizedTransaction<C> for Test
+where
+	RuntimeCall: From<C>,
+{
+	fn create_extension() {}
+}
+
 impl registry::Config for Test {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
@@ -122,7 +148,9 @@ pub mod registry {
 		},
 	};
 	use sp_runtime::DispatchResult;
-	use verity_primitives::{ModelId, ModelInfo, ModelRegistry, ModelStatus, WorkerRegistry};
+	use verity_primitives::{
+		crypto::WorkerPublic, ModelId, ModelInfo, ModelRegistry, ModelStatus, WorkerRegistry,
+	};
 
 	use super::{AccountId, Balance, BlockNumber, MIN_BOND};
 
@@ -163,6 +191,9 @@ pub mod registry {
 	#[pallet::storage]
 	pub type Misses<T> = StorageMap<_, Twox64Concat, AccountId, u32, ValueQuery>;
 
+	#[pallet::storage]
+	pub type Keys<T> = StorageMap<_, Twox64Concat, AccountId, WorkerPublic>;
+
 	impl<T: Config> Pallet<T> {
 		/// Registers a model record as given.
 		pub fn add_model(info: ModelInfo<AccountId, Balance, BlockNumber>) -> ModelId {
@@ -176,6 +207,11 @@ pub mod registry {
 		pub fn add_worker(who: AccountId, bond: Balance) {
 			T::Currency::hold(&HoldReason::WorkerBond.into(), &who, bond).expect("bond");
 			Active::<T>::mutate(|a| a.push(who));
+		}
+
+		/// Gives `who` the signing key `key`.
+		pub fn set_key(who: AccountId, key: WorkerPublic) {
+			Keys::<T>::insert(who, key);
 		}
 
 		/// A worker's bond.
@@ -266,6 +302,14 @@ pub mod registry {
 
 		fn note_served(who: &AccountId) {
 			Served::<T>::mutate(who, |n| *n += 1);
+		}
+
+		fn worker_key(who: &AccountId) -> Option<WorkerPublic> {
+			Keys::<T>::get(who)
+		}
+
+		fn worker_of_key(key: &WorkerPublic) -> Option<AccountId> {
+			Keys::<T>::iter().find(|(_, k)| k == key).map(|(who, _)| who)
 		}
 	}
 

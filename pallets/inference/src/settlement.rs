@@ -10,7 +10,7 @@ use verity_primitives::{io_hash, ModelRegistry, Outcome, Receipt, RequestId, Wor
 
 use crate::{
 	BalanceOf, ChallengeWindow, ChallengeWindows, Config, Event, Pallet, ReceiptOf, Receipts,
-	RequestInputs, RequestOf, Requests, Results, TraceLeaves, WeightInfo,
+	RequestOf, Requests, Results, TraceLeaves, WeightInfo,
 };
 
 impl<T: Config> Pallet<T> {
@@ -78,7 +78,7 @@ impl<T: Config> Pallet<T> {
 				for worker in accepted {
 					TraceLeaves::<T>::remove(id, worker);
 				}
-				RequestInputs::<T>::remove(id);
+				Self::forget_inputs(id);
 				T::Models::request_closed(request.model);
 				now
 			}
@@ -119,7 +119,7 @@ impl<T: Config> Pallet<T> {
 			TraceLeaves::<T>::remove(id, &a.worker);
 		}
 		Requests::<T>::remove(id);
-		RequestInputs::<T>::remove(id);
+		Self::forget_inputs(id);
 		T::Models::request_closed(request.model);
 		let receipt: ReceiptOf<T> = Receipt {
 			requester: request.requester.clone(),
@@ -148,7 +148,7 @@ impl<T: Config> Pallet<T> {
 	/// deleted (the accepted result stays) and the model is released.
 	pub(crate) fn close_window(id: RequestId) -> Weight {
 		ChallengeWindows::<T>::remove(id);
-		RequestInputs::<T>::remove(id);
+		Self::forget_inputs(id);
 		if let Some(receipt) = Receipts::<T>::get(id) {
 			for worker in receipt.workers.iter() {
 				TraceLeaves::<T>::remove(id, worker);

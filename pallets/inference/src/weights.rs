@@ -49,6 +49,7 @@ pub trait WeightInfo {
 	fn expire_phase(r: u32, ) -> Weight;
 	fn close_window() -> Weight;
 	fn on_initialize_base() -> Weight;
+	fn verify_worker_signature() -> Weight;
 }
 
 /// Weights measured on the reference machine, with the runtime's database weights.
@@ -292,6 +293,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		Weight::from_parts(6_062_000, 3991)
 			.saturating_add(T::DbWeight::get().reads(1))
 	}
+	fn verify_worker_signature() -> Weight {
+		Weight::from_parts(50_000_000, 0)
+	}
 }
 
 /// The same weights with ParityDb's database weights, for tests and mocks.
@@ -372,5 +376,8 @@ impl WeightInfo for () {
 	fn on_initialize_base() -> Weight {
 		Weight::from_parts(6_062_000, 3991)
 			.saturating_add(ParityDbWeight::get().reads(1))
+	}
+	fn verify_worker_signature() -> Weight {
+		Weight::from_parts(50_000_000, 0)
 	}
 }

@@ -10,10 +10,11 @@ use frame_support::{
 	},
 };
 use sp_runtime::traits::{Saturating, Zero};
-use verity_primitives::WorkerRegistry;
+use verity_primitives::{crypto::WorkerPublic, WorkerRegistry};
 
 use crate::{
-	ActiveWorkers, BalanceOf, Config, Event, HoldReason, Pallet, WorkerStatus, Workers, LOG_TARGET,
+	ActiveWorkers, BalanceOf, Config, Event, HoldReason, KeyOwner, Pallet, WorkerStatus, Workers,
+	LOG_TARGET,
 };
 
 /// What a worker is punished for.
@@ -86,6 +87,14 @@ impl<T: Config> WorkerRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 	/// inference pallet's settlement event says the same.
 	fn note_served(who: &T::AccountId) {
 		Workers::<T>::mutate_extant(who, |w| w.served = w.served.saturating_add(1));
+	}
+
+	fn worker_key(who: &T::AccountId) -> Option<WorkerPublic> {
+		Workers::<T>::get(who).map(|w| w.key)
+	}
+
+	fn worker_of_key(key: &WorkerPublic) -> Option<T::AccountId> {
+		KeyOwner::<T>::get(key)
 	}
 }
 

@@ -497,3 +497,9 @@ pub mod pallet {
 		}
 	}
 }
+
+/// The workers' key type is a session key: `author_rotateKeys` generates it and `--dev` /
+/// `--alice` insert the dev account's key, like Aura's and GRANDPA's.
+impl<T: Config> sp_runtime::BoundToRuntimeAppPublic for Pallet<T> {
+	type Public = WorkerPublic;
+}

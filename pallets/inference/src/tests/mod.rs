@@ -4,11 +4,13 @@
 mod challenges;
 mod escrow;
 mod modes;
+mod offchain;
 mod property;
 mod quorum;
 mod requests;
 mod settlement;
 mod timeouts;
+mod worker_calls;
 
 use codec::Encode;
 use frame_support::{

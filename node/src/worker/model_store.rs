@@ -1,0 +1,313 @@
+//! The model store: ONNX bytes fetched from chain storage, checked against the registered ONNX
+//! hash, compiled with `verity-onnx`, and refused unless the compiled program's root equals the
+//! registered model root. Compiled programs are cached in memory (a few, most recently used) and
+//! on disk under the node's base path (bounded in bytes, least recently used evicted), so a
+//! restart does not recompile.
+
+use std::{
+	fs,
+	path::{Path, PathBuf},
+	sync::{Arc, Mutex},
+	time::SystemTime,
+};
+
+use codec::{Decode, Encode};
+use sp_core::H256;
+use verity_engine::{ir::Program, ModelTree, Prepared};
+use verity_primitives::{host::ModelRef, ModelLocation};
+
+use super::metrics::Metrics;
+
+/// Log target of the worker.
+const LOG_TARGET: &str = "verity::worker";
+
+/// Compiled models kept in memory.
+const MEMORY_SLOTS: usize = 8;
+
+/// A compiled, verified model ready to run.
+pub struct LoadedModel {
+	/// The program with its weights pre-packed.
+	pub prepared: Prepared,
+	/// The model's Merkle tree (for fraud-proof material).
+	pub tree: ModelTree,
+}
+
+/// Why a model cannot be served.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+	/// The bytes could not be had.
+	Unavailable(String),
+	/// More bytes than `--verity-max-model-bytes`.
+	TooLarge(u64),
+	/// The bytes' blake2-256 differs from the registration.
+	HashMismatch {
+		/// Registered.
+		expected: H256,
+		/// Of the bytes received.
+		got: H256,
+	},
+	/// The front end refused the model.
+	Compile(String),
+	/// The compiled root differs from the registered root.
+	RootMismatch {
+		/// Registered.
+		registered: H256,
+		/// Compiled here.
+		compiled: H256,
+	},
+}
+
+impl std::fmt::Display for Refusal {
+	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+		match self {
+			Refusal::Unavailable(why) => write!(f, "model bytes unavailable: {why}"),
+			Refusal::TooLarge(n) => write!(f, "model has {n} bytes, more than this node accepts"),
+			Refusal::HashMismatch { expected, got } => {
+				write!(f, "ONNX hash mismatch: registered {expected:?}, received {got:?}")
+			}
+			Refusal::Compile(why) => write!(f, "compilation failed: {why}"),
+			Refusal::RootMismatch {
+				registered,
+				compiled,
+			} => write!(
+				f,
+				"model root mismatch: registered {registered:?}, compiled {compiled:?}"
+			),
+		}
+	}
+}
+
+/// Compiled models by model root.
+pub struct ModelStore {
+	dir: Option<PathBuf>,
+	max_disk_bytes: u64,
+	max_model_bytes: u64,
+	memory: Mutex<Vec<(H256, Arc<LoadedModel>)>>,
+	metrics: Option<Metrics>,
+}
+
+impl ModelStore {
+	/// A store caching on disk in `dir` (created if missing) up to `max_disk_bytes`, accepting
+	/// ONNX files up to `max_model_bytes`.
+	pub fn new(
+		dir: Option<PathBuf>,
+		max_disk_bytes: u64,
+		max_model_bytes: u64,
+		metrics: Option<Metrics>,
+	) -> std::io::Result<Self> {
+		if let Some(dir) = &dir {
+			fs::create_dir_all(dir)?;
+		}
+		let store = ModelStore {
+			dir,
+			max_disk_bytes,
+			max_model_bytes,
+			memory: Mutex::new(Vec::new()),
+			metrics,
+		};
+		store.prune();
+		Ok(store)
+	}
+
+	/// The model `model`, compiled and verified. `chain_bytes` reads its ONNX bytes from chain
+	/// storage when they are on chain.
+	pub fn get(
+		&self,
+		model: &ModelRef,
+		chain_bytes: impl FnOnce() -> Result<Vec<u8>, String>,
+	) -> Result<Arc<LoadedModel>, Refusal> {
+		let root = model.model_root;
+		if let Some(hit) = self.from_memory(&root) {
+			self.count(true);
+			return Ok(hit);
+		}
+		if let Some(program) = self.from_disk(&root) {
+			if let Ok(loaded) = Self::load(program) {
+				self.count(true);
+				return Ok(self.remember(root, loaded));
+			}
+		}
+		self.count(false);
+		let program = self.fetch_and_compile(model, chain_bytes)?;
+		self.to_disk(&root, &program);
+		let loaded = Self::load(program).map_err(Refusal::Compile)?;
+		Ok(self.remember(root, loaded))
+	}
+
+	fn fetch_and_compile(
+		&self,
+		model: &ModelRef,
+		chain_bytes: impl FnOnce() -> Result<Vec<u8>, String>,
+	) -> Result<Program, Refusal> {
+		let bytes = match &model.location {
+			ModelLocation::OnChain { len } => {
+				if u64::from(*len) > self.max_model_bytes {
+					return Err(Refusal::TooLarge((*len).into()));
+				}
+				chain_bytes().map_err(Refusal::Unavailable)?
+			}
+			ModelLocation::Uri(uri) => {
+				return Err(Refusal::Unavailable(format!(
+					"off-chain model URIs ({}) are not fetched by this node version",
+					String::from_utf8_lossy(uri)
+				)))
+			}
+		};
+		if bytes.len() as u64 > self.max_model_bytes {
+			return Err(Refusal::TooLarge(bytes.len() as u64));
+		}
+		let got = H256(sp_core::hashing::blake2_256(&bytes));
+		if got != model.onnx_hash {
+			return Err(Refusal::HashMismatch {
+				expected: model.onnx_hash,
+				got,
+			});
+		}
+		let names =
+			verity_onnx::graph_input_names(&bytes).map_err(|e| Refusal::Compile(e.to_string()))?;
+		let shapes: Vec<(&str, Vec<usize>)> = names
+			.iter()
+			.zip(&model.input_shapes)
+			.map(|(name, shape)| (name.as_str(), shape.iter().map(|d| *d as usize).collect()))
+			.collect();
+		let compiled =
+			verity_onnx::compile(&bytes, &shapes).map_err(|e| Refusal::Compile(e.to_string()))?;
+		let compiled_root = H256(compiled.model_root());
+		if compiled_root != model.model_root {
+			if let Some(m) = &self.metrics {
+				m.root_mismatches.inc();
+			}
+			log::error!(
+				target: LOG_TARGET,
+				"model {} refused: registered root {:?}, compiled root {:?}",
+				model.id,
+				model.model_root,
+				compiled_root,
+			);
+			return Err(Refusal::RootMismatch {
+				registered: model.model_root,
+				compiled: compiled_root,
+			});
+		}
+		Ok(compiled.program)
+	}
+
+	fn load(program: Program) -> Result<LoadedModel, String> {
+		let tree = ModelTree::new(&program);
+		let prepared = Prepared::new(program).map_err(|e| format!("{e:?}"))?;
+		Ok(LoadedModel { prepared, tree })
+	}
+
+	fn count(&self, hit: bool) {
+		if let Some(m) = &self.metrics {
+			if hit {
+				m.cache_hits.inc()
+			} else {
+				m.cache_misses.inc()
+			}
+		}
+	}
+
+	fn from_memory(&self, root: &H256) -> Option<Arc<LoadedModel>> {
+		let mut memory = self.memory.lock().expect("model store lock");
+		let pos = memory.iter().position(|(r, _)| r == root)?;
+		let entry = memory.remove(pos);
+		let model = entry.1.clone();
+		memory.push(entry);
+		Some(model)
+	}
+
+	fn remember(&self, root: H256, loaded: LoadedModel) -> Arc<LoadedModel> {
+		let loaded = Arc::new(loaded);
+		let mut memory = self.memory.lock().expect("model store lock");
+		memory.retain(|(r, _)| *r != root);
+		if memory.len() >= MEMORY_SLOTS {
+			memory.remove(0);
+		}
+		memory.push((root, loaded.clone()));
+		loaded
+	}
+
+	fn path(&self, root: &H256) -> Option<PathBuf> {
+		let dir = self.dir.as_ref()?;
+		Some(dir.join(format!("{}.program", hex(root))))
+	}
+
+	/// A cached program, if its file decodes and hashes to `root` (a corrupt file is deleted).
+	fn from_disk(&self, root: &H256) -> Option<Program> {
+		let path = self.path(root)?;
+		let bytes = fs::read(&path).ok()?;
+		let program = Program::decode(&mut &bytes[..])
+			.ok()
+			.filter(|p| H256(verity_engine::model_root(p)) == *root);
+		match &program {
+			Some(_) => touch(&path),
+			None => {
+				log::warn!(target: LOG_TARGET, "deleting corrupt cache file {}", path.display());
+				let _ = fs::remove_file(&path);
+			}
+		}
+		program
+	}
+
+	fn to_disk(&self, root: &H256, program: &Program) {
+		let Some(path) = self.path(root) else {
+			return;
+		};
+		let temp = path.with_extension("partial");
+		let written = fs::write(&temp, program.encode()).and_then(|()| fs::rename(&temp, &path));
+		if let Err(e) = written {
+			log::warn!(target: LOG_TARGET, "cannot cache {}: {e}", path.display());
+			let _ = fs::remove_file(&temp);
+		}
+		self.prune();
+	}
+
+	/// Deletes the least recently used cache files until the cache fits its bound.
+	fn prune(&self) {
+		let Some(dir) = &self.dir else {
+			return;
+		};
+		let mut files = cache_files(dir);
+		let mut total: u64 = files.iter().map(|(_, len, _)| len).sum();
+		files.sort_by_key(|(_, _, used)| *used);
+		for (path, len, _) in files {
+			if total <= self.max_disk_bytes {
+				break;
+			}
+			if fs::remove_file(&path).is_ok() {
+				total -= len;
+			}
+		}
+		if let Some(m) = &self.metrics {
+			m.cache_bytes.set(total);
+		}
+	}
+}
+
+/// `(path, length, last use)` of every cached program in `dir`.
+fn cache_files(dir: &Path) -> Vec<(PathBuf, u64, SystemTime)> {
+	let Ok(entries) = fs::read_dir(dir) else {
+		return Vec::new();
+	};
+	entries
+		.filter_map(|e| {
+			let e = e.ok()?;
+			let path = e.path();
+			(path.extension()? == "program").then_some(())?;
+			let meta = e.metadata().ok()?;
+			Some((path, meta.len(), meta.modified().ok()?))
+		})
+		.collect()
+}
+
+/// Marks a cache file as just used (its modification time orders eviction).
+fn touch(path: &Path) {
+	if let Ok(file) = fs::File::options().append(true).open(path) {
+		let _ = file.set_modified(SystemTime::now());
+	}
+}
+
+fn hex(h: &H256) -> String {
+	h.0.iter().map(|b| format!("{b:02x}")).collect()
+}
