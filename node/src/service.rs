@@ -148,6 +148,23 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 	})
 }
 
+/// Reads a model's ONNX bytes from the models pallet's storage at `block`.
+fn chain_bytes_at(
+	client: Arc<FullClient>,
+	block: <Block as sp_runtime::traits::Block>::Hash,
+) -> ChainBytes {
+	Arc::new(move |model| {
+		use codec::Decode;
+		use sc_client_api::StorageProvider;
+		let key = pallet_models::ModelBytes::<verity_runtime::Runtime>::hashed_key_for(model);
+		let data = client
+			.storage(block, &sp_core::storage::StorageKey(key))
+			.map_err(|e| format!("reading model {model}'s bytes: {e}"))?
+			.ok_or_else(|| format!("model {model} has no bytes on chain"))?;
+		Vec::<u8>::decode(&mut &data.0[..]).map_err(|e| format!("model {model}'s bytes: {e}"))
+	})
+}
+
 /// The externalities extensions of the off-chain worker run at `block`: the inference engine
 /// (when this node serves), reading model bytes at that block. Registered here and nowhere
 /// else, so the host function is reachable from off-chain workers and never from block
@@ -158,22 +175,12 @@ fn offchain_extensions(
 ) -> impl Fn(<Block as sp_runtime::traits::Block>::Hash) -> Vec<Box<dyn sp_externalities::Extension>>
        + Send
        + 'static {
-	move |block| {
-		let Some(service) = &service else {
-			return Vec::new();
-		};
-		let client = client.clone();
-		let chain_bytes: ChainBytes = Arc::new(move |model| {
-			use codec::Decode;
-			use sc_client_api::StorageProvider;
-			let key = pallet_models::ModelBytes::<verity_runtime::Runtime>::hashed_key_for(model);
-			let data = client
-				.storage(block, &sp_core::storage::StorageKey(key))
-				.map_err(|e| format!("reading model {model}'s bytes: {e}"))?
-				.ok_or_else(|| format!("model {model} has no bytes on chain"))?;
-			Vec::<u8>::decode(&mut &data.0[..]).map_err(|e| format!("model {model}'s bytes: {e}"))
-		});
-		vec![Box::new(InferenceExt::new(service.at_block(chain_bytes)))]
+	move |block| match &service {
+		Some(service) => {
+			let host = service.at_block(chain_bytes_at(client.clone(), block));
+			vec![Box::new(InferenceExt::new(host))]
+		}
+		None => Vec::new(),
 	}
 }
 
@@ -277,7 +284,7 @@ pub fn new_full<
 				)),
 				network_provider: Arc::new(network.clone()),
 				enable_http_requests: true,
-				custom_extensions: offchain_extensions(inference, client.clone()),
+				custom_extensions: offchain_extensions(inference.clone(), client.clone()),
 			})?;
 		task_manager.spawn_handle().spawn(
 			"offchain-workers-runner",
@@ -297,10 +304,17 @@ pub fn new_full<
 	let rpc_extensions_builder = {
 		let client = client.clone();
 		let pool = transaction_pool.clone();
+		let engine = inference.map(|service| {
+			let client = client.clone();
+			let at: crate::rpc::verity::ChainBytesAt =
+				Arc::new(move |block| chain_bytes_at(client.clone(), block));
+			(service, at)
+		});
 		Box::new(move |_| {
 			let deps = crate::rpc::FullDeps {
 				client: client.clone(),
 				pool: pool.clone(),
+				engine: engine.clone(),
 			};
 			crate::rpc::create_full(deps).map_err(Into::into)
 		})

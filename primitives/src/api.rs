@@ -21,6 +21,9 @@ sp_api::decl_runtime_apis! {
 		/// An unfinished request.
 		fn request(id: RequestId) -> Option<Request<AccountId, Balance, BlockNumber>>;
 
+		/// The input (SCALE `Vec<Tensor>`) of request `id`, while it is kept.
+		fn request_input(id: RequestId) -> Option<Vec<u8>>;
+
 		/// The result `worker` posted for request `id`: (SCALE-encoded output tensors, output
 		/// hash, trace root, block).
 		fn result(id: RequestId, worker: AccountId) -> Option<(Vec<u8>, sp_core::H256, sp_core::H256, BlockNumber)>;

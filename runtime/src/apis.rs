@@ -225,6 +225,10 @@ impl_runtime_apis! {
 			Inference::request(id)
 		}
 
+		fn request_input(id: RequestId) -> Option<Vec<u8>> {
+			Inference::request_input(id)
+		}
+
 		fn result(
 			id: RequestId,
 			worker: AccountId,

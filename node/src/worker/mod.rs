@@ -40,8 +40,9 @@ const LOG_TARGET: &str = "verity::worker";
 /// How long a finished job's result is kept for the off-chain worker to pick up.
 pub const JOB_RETENTION: Duration = Duration::from_secs(30 * 60);
 
-/// How long `job` waits for a job it just queued before answering "queued".
-const QUICK_WAIT: Duration = Duration::from_millis(250);
+/// How long one off-chain worker run waits, in all, for jobs it has just queued before their
+/// status is answered "queued" (the next block's run picks them up then).
+const QUICK_WAIT: Duration = Duration::from_millis(500);
 
 /// Jobs waiting for a thread, at most; more are refused with [`HostError::Busy`].
 const QUEUE_BOUND: usize = 256;
@@ -143,10 +144,27 @@ impl InferenceService {
 		Arc::new(BlockHost {
 			service: self.clone(),
 			chain_bytes,
+			wait_budget: Mutex::new(QUICK_WAIT),
 		})
 	}
 
-	fn job(&self, job: Job, chain_bytes: ChainBytes) -> Result<JobStatus, HostError> {
+	/// The compiled, verified model (from the store), for callers outside the job queue.
+	pub fn load_model(
+		&self,
+		model: &verity_primitives::host::ModelRef,
+		chain_bytes: ChainBytes,
+	) -> Result<Arc<LoadedModel>, model_store::Refusal> {
+		let id = model.id;
+		self.shared.store.get(model, || chain_bytes(id))
+	}
+
+	/// Answers a poll of `job`; a job it has to queue is waited for up to `wait`.
+	fn job(
+		&self,
+		job: Job,
+		chain_bytes: ChainBytes,
+		wait: Duration,
+	) -> Result<JobStatus, HostError> {
 		let mut jobs = self.shared.jobs.lock().expect("jobs lock");
 		if let Some(entry) = jobs.get(&job.key) {
 			return Ok(match entry {
@@ -173,7 +191,7 @@ impl InferenceService {
 		drop(jobs);
 		// A small model finishes in milliseconds: waiting briefly lets its result go out from
 		// this block's off-chain worker instead of the next one's.
-		let deadline = Instant::now() + QUICK_WAIT;
+		let deadline = Instant::now() + wait;
 		loop {
 			std::thread::sleep(Duration::from_millis(2));
 			let jobs = self.shared.jobs.lock().expect("jobs lock");
@@ -189,22 +207,29 @@ impl InferenceService {
 	}
 }
 
-/// [`InferenceService`] bound to one block.
+/// [`InferenceService`] bound to one block's off-chain worker run.
 struct BlockHost {
 	service: Arc<InferenceService>,
 	chain_bytes: ChainBytes,
+	/// What is left of the run's [`QUICK_WAIT`].
+	wait_budget: Mutex<Duration>,
 }
 
 impl InferenceHost for BlockHost {
 	fn job(&self, job: Job) -> Result<JobStatus, HostError> {
-		self.service.job(job, self.chain_bytes.clone())
+		let wait = *self.wait_budget.lock().expect("budget lock");
+		let started = Instant::now();
+		let status = self.service.job(job, self.chain_bytes.clone(), wait);
+		let mut budget = self.wait_budget.lock().expect("budget lock");
+		*budget = budget.saturating_sub(started.elapsed());
+		status
 	}
 }
 
 impl Shared {
 	fn sampled(&self, key: &JobKey) -> bool {
 		let rate = self.config.audit_rate.clamp(0.0, 1.0);
-		let digest = sp_core::hashing::blake2_256(&(self.sampling_secret, key).encode());
+		let digest = verity_engine::commit::blake2_256(&(self.sampling_secret, key).encode());
 		let draw = u64::from_le_bytes(digest[..8].try_into().expect("8 bytes"));
 		(draw as f64) < rate * (u64::MAX as f64)
 	}

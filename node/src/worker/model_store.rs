@@ -156,7 +156,7 @@ impl ModelStore {
 		if bytes.len() as u64 > self.max_model_bytes {
 			return Err(Refusal::TooLarge(bytes.len() as u64));
 		}
-		let got = H256(sp_core::hashing::blake2_256(&bytes));
+		let got = H256(verity_engine::commit::blake2_256(&bytes));
 		if got != model.onnx_hash {
 			return Err(Refusal::HashMismatch {
 				expected: model.onnx_hash,

@@ -541,5 +541,22 @@ mod benchmarks {
 		}
 	}
 
+	/// What a worker call's authorization adds to its action: one sr25519 verification of a
+	/// payload the size of a large result.
+	#[benchmark]
+	fn verify_worker_signature() {
+		let key = sp_io::crypto::sr25519_generate(verity_primitives::crypto::WORKER_KEY_TYPE, None);
+		let payload = vec![7u8; 64 * 1024];
+		let signature =
+			sp_io::crypto::sr25519_sign(verity_primitives::crypto::WORKER_KEY_TYPE, &key, &payload)
+				.expect("the benchmark keystore signs");
+		let valid;
+		#[block]
+		{
+			valid = sp_io::crypto::sr25519_verify(&signature, &payload, &key);
+		}
+		assert!(valid);
+	}
+
 	impl_benchmark_test_suite!(Inference, crate::mock::new_test_ext(), crate::mock::Test);
 }

@@ -174,7 +174,7 @@ impl<T: Config> Pallet<T> {
 				let Some(salt) = quorum_salt(id, &local.account) else {
 					return Ok(());
 				};
-				WorkerAction::Commit {
+				Some(WorkerAction::Commit {
 					request: id,
 					commitment: result_commitment(
 						&output.output_hash,
@@ -182,7 +182,7 @@ impl<T: Config> Pallet<T> {
 						&local.account,
 						&salt,
 					),
-				}
+				})
 			}
 			(true, _) => {
 				let Some(salt) = quorum_salt(id, &local.account) else {

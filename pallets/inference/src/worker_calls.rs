@@ -22,7 +22,7 @@ use frame_support::{
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_core::H256;
-use sp_runtime::{traits::Saturating, RuntimeAppPublic};
+use sp_runtime::{traits::Saturating, RuntimeAppPublic, SaturatedConversion};
 use verity_engine::MerkleProof;
 use verity_primitives::{
 	crypto::{WorkerPublic, WorkerSignature},
@@ -185,7 +185,7 @@ impl<T: Config> Pallet<T> {
 		let validity = ValidTransaction::with_tag_prefix("VerityWorker")
 			.priority(WORKER_CALL_PRIORITY)
 			.and_provides(tag)
-			.longevity(TryInto::<u64>::try_into(longevity).unwrap_or(u64::MAX))
+			.longevity(longevity.saturated_into::<u64>())
 			.propagate(true)
 			.build()?;
 		Ok((validity, Weight::zero()))

@@ -1,6 +1,8 @@
 //! The node's JSON-RPC extensions beyond the standard `system_*`, `chain_*`, `state_*` and
 //! `author_*` methods that `sc-service` installs.
 
+pub mod verity;
+
 use std::sync::Arc;
 
 use jsonrpsee::RpcModule;
@@ -8,7 +10,7 @@ use sc_transaction_pool_api::TransactionPool;
 use sp_api::ProvideRuntimeApi;
 use sp_block_builder::BlockBuilder;
 use sp_blockchain::{Error as BlockChainError, HeaderBackend, HeaderMetadata};
-use verity_runtime::{opaque::Block, AccountId, Balance, Nonce};
+use verity_runtime::{opaque::Block, AccountId, Balance, BlockNumber, Nonce};
 
 /// What the RPC extensions need from the node.
 pub struct FullDeps<C, P> {
@@ -16,10 +18,12 @@ pub struct FullDeps<C, P> {
 	pub client: Arc<C>,
 	/// The transaction pool.
 	pub pool: Arc<P>,
+	/// The inference engine, when this node serves (for `verity_proofMaterial`).
+	pub engine: Option<(Arc<crate::worker::InferenceService>, verity::ChainBytesAt)>,
 }
 
-/// The RPC extensions: account nonces (`system_accountNextIndex`, `system_dryRun`) and fee
-/// queries (`payment_queryInfo`, `payment_queryFeeDetails`).
+/// The RPC extensions: account nonces (`system_accountNextIndex`, `system_dryRun`), fee
+/// queries (`payment_queryInfo`, `payment_queryFeeDetails`) and `verity_*`.
 pub fn create_full<C, P>(
 	deps: FullDeps<C, P>,
 ) -> Result<RpcModule<()>, Box<dyn std::error::Error + Send + Sync>>
@@ -32,15 +36,23 @@ where
 		+ 'static,
 	C::Api: substrate_frame_rpc_system::AccountNonceApi<Block, AccountId, Nonce>
 		+ pallet_transaction_payment_rpc::TransactionPaymentRuntimeApi<Block, Balance>
-		+ BlockBuilder<Block>,
+		+ BlockBuilder<Block>
+		+ verity_primitives::api::VerityApi<Block, AccountId, Balance, BlockNumber>,
 	P: TransactionPool + 'static,
 {
 	use pallet_transaction_payment_rpc::{TransactionPayment, TransactionPaymentApiServer};
 	use substrate_frame_rpc_system::{System, SystemApiServer};
 
-	let FullDeps { client, pool } = deps;
+	use verity::{Verity, VerityRpcServer};
+
+	let FullDeps {
+		client,
+		pool,
+		engine,
+	} = deps;
 	let mut module = RpcModule::new(());
 	module.merge(System::new(client.clone(), pool).into_rpc())?;
-	module.merge(TransactionPayment::new(client).into_rpc())?;
+	module.merge(TransactionPayment::new(client.clone()).into_rpc())?;
+	module.merge(Verity::new(client, engine).into_rpc())?;
 	Ok(module)
 }
