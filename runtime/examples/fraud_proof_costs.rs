@@ -7,7 +7,6 @@
 //! fraud-proof arguments (the node and its input tensors).
 
 use codec::Encode;
-use frame_support::traits::Get;
 use frame_support::weights::constants::WEIGHT_REF_TIME_PER_MILLIS;
 use verity_engine::{exec::node_cost, ir::ValueRef, Program};
 use verity_runtime::{configs::RuntimeBlockWeights, Runtime};
