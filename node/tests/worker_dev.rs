@@ -107,6 +107,27 @@ fn the_dev_validator_serves_attested_and_optimistic_requests_by_itself() {
 	assert_eq!(trace_root, settled.trace_root);
 	assert!(!output.is_empty());
 
+	// The same over `verity_*` RPC, as JSON.
+	let rpc_receipt = node.rpc("verity_receipt", json!([id])).expect("verity_receipt");
+	assert_eq!(rpc_receipt["outcome"], "settled");
+	assert_eq!(rpc_receipt["outputHash"], format!("{:?}", settled.output_hash));
+	assert_eq!(rpc_receipt["workers"][0], alice.to_string());
+	let rpc_quote = node.rpc("verity_quote", json!([DEMO, "attested"])).expect("verity_quote");
+	let quote: Option<Balance> =
+		state_call(&node, "VerityApi_quote", (DEMO, VerificationMode::Attested)).expect("quote");
+	assert_eq!(rpc_quote, json!(quote.expect("quotable").to_string()));
+	assert!(node.rpc("verity_quote", json!([DEMO, "quorum:x"])).is_err());
+	// Alice's honest trace has no divergence; material at a named node is available.
+	let none = node
+		.rpc("verity_proofMaterial", json!([id, alice.to_string()]))
+		.expect("verity_proofMaterial");
+	assert!(none.is_null(), "an honest trace has nothing to prove: {none}");
+	let material = node
+		.rpc("verity_proofMaterial", json!([id, alice.to_string(), 1]))
+		.expect("verity_proofMaterial at node 1");
+	assert_eq!(material["nodeIndex"], 1);
+	assert!(material["node"].as_str().is_some_and(|h| h.starts_with("0x")));
+
 	// Optimistic: the result lands and the request waits out its challenge period.
 	let input = demo_input(5);
 	let (id, _) = request(&node, VerificationMode::Optimistic, &input);
