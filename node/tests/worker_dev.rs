@@ -12,12 +12,9 @@ use serde_json::json;
 use sp_core::H256;
 use sp_keyring::Sr25519Keyring;
 use verity_engine::{ir::Program, tensor_hash, Tensor};
-use verity_primitives::{
-	io_hash, Outcome, Receipt, Request, RequestId, RequestStatus, VerificationMode,
-};
+use verity_primitives::{io_hash, Outcome, Request, RequestId, RequestStatus, VerificationMode};
 use verity_runtime::{
-	genesis_config_presets::DEMO_MODEL_PROGRAM, AccountId, Balance, BlockNumber, RuntimeCall,
-	UNIT,
+	genesis_config_presets::DEMO_MODEL_PROGRAM, AccountId, Balance, BlockNumber, RuntimeCall, UNIT,
 };
 
 /// The demo model's id in the dev genesis.
@@ -35,12 +32,6 @@ fn expected_output_hash(input: &[Tensor]) -> H256 {
 	let (outputs, _) = verity_engine::execute(&program, input).expect("the demo model runs");
 	let hashes: Vec<H256> = outputs.iter().map(|t| H256(tensor_hash(t))).collect();
 	io_hash(&hashes)
-}
-
-fn next_request_id(node: &Node) -> RequestId {
-	storage::<RequestId>(node, &pallet_inference::NextRequestId::<verity_runtime::Runtime>::hashed_key())
-		.expect("NextRequestId")
-		.unwrap_or(0)
 }
 
 /// Bob requests an inference of the demo model on `input` in `mode`; returns the request id and
@@ -67,10 +58,6 @@ fn request(node: &Node, mode: VerificationMode, input: &[Tensor]) -> (RequestId,
 	(id, block)
 }
 
-fn receipt(node: &Node, id: RequestId) -> Option<Receipt<AccountId, Balance, BlockNumber>> {
-	state_call(node, "VerityApi_receipt", id).expect("VerityApi_receipt")
-}
-
 fn open_request(node: &Node, id: RequestId) -> Option<Request<AccountId, Balance, BlockNumber>> {
 	state_call(node, "VerityApi_request", id).expect("VerityApi_request")
 }
@@ -85,9 +72,11 @@ fn the_dev_validator_serves_attested_and_optimistic_requests_by_itself() {
 	// Attested: settles as soon as the worker's result lands.
 	let input = demo_input(3);
 	let (id, included) = request(&node, VerificationMode::Attested, &input);
-	let settled = wait_for("the attested request settled", Duration::from_secs(180), || {
-		receipt(&node, id)
-	});
+	let settled = wait_for(
+		"the attested request settled",
+		Duration::from_secs(180),
+		|| receipt(&node, id),
+	);
 	assert_eq!(settled.outcome, Outcome::Settled);
 	assert_eq!(settled.workers.to_vec(), vec![alice.clone()]);
 	assert_eq!(
@@ -108,11 +97,18 @@ fn the_dev_validator_serves_attested_and_optimistic_requests_by_itself() {
 	assert!(!output.is_empty());
 
 	// The same over `verity_*` RPC, as JSON.
-	let rpc_receipt = node.rpc("verity_receipt", json!([id])).expect("verity_receipt");
+	let rpc_receipt = node
+		.rpc("verity_receipt", json!([id]))
+		.expect("verity_receipt");
 	assert_eq!(rpc_receipt["outcome"], "settled");
-	assert_eq!(rpc_receipt["outputHash"], format!("{:?}", settled.output_hash));
+	assert_eq!(
+		rpc_receipt["outputHash"],
+		format!("{:?}", settled.output_hash)
+	);
 	assert_eq!(rpc_receipt["workers"][0], alice.to_string());
-	let rpc_quote = node.rpc("verity_quote", json!([DEMO, "attested"])).expect("verity_quote");
+	let rpc_quote = node
+		.rpc("verity_quote", json!([DEMO, "attested"]))
+		.expect("verity_quote");
 	let quote: Option<Balance> =
 		state_call(&node, "VerityApi_quote", (DEMO, VerificationMode::Attested)).expect("quote");
 	assert_eq!(rpc_quote, json!(quote.expect("quotable").to_string()));
@@ -121,22 +117,29 @@ fn the_dev_validator_serves_attested_and_optimistic_requests_by_itself() {
 	let none = node
 		.rpc("verity_proofMaterial", json!([id, alice.to_string()]))
 		.expect("verity_proofMaterial");
-	assert!(none.is_null(), "an honest trace has nothing to prove: {none}");
+	assert!(
+		none.is_null(),
+		"an honest trace has nothing to prove: {none}"
+	);
 	let material = node
 		.rpc("verity_proofMaterial", json!([id, alice.to_string(), 1]))
 		.expect("verity_proofMaterial at node 1");
 	assert_eq!(material["nodeIndex"], 1);
-	assert!(material["node"].as_str().is_some_and(|h| h.starts_with("0x")));
+	assert!(material["node"]
+		.as_str()
+		.is_some_and(|h| h.starts_with("0x")));
 
 	// Optimistic: the result lands and the request waits out its challenge period.
 	let input = demo_input(5);
 	let (id, _) = request(&node, VerificationMode::Optimistic, &input);
-	let until = wait_for("the optimistic result posted", Duration::from_secs(180), || {
-		match open_request(&node, id)?.status {
+	let until = wait_for(
+		"the optimistic result posted",
+		Duration::from_secs(180),
+		|| match open_request(&node, id)?.status {
 			RequestStatus::Challengeable { until } => Some(until),
 			_ => None,
-		}
-	});
+		},
+	);
 	let posted: Option<(Vec<u8>, H256, H256, BlockNumber)> =
 		state_call(&node, "VerityApi_result", (id, alice)).expect("VerityApi_result");
 	assert_eq!(

@@ -11,59 +11,19 @@ use common::*;
 use serde_json::json;
 use sp_keyring::Sr25519Keyring;
 use verity_engine::Tensor;
-use verity_primitives::{Outcome, Receipt, RequestId, VerificationMode};
+use verity_primitives::{Outcome, VerificationMode};
 use verity_runtime::{AccountId, Balance, BlockNumber, RuntimeCall, UNIT};
-
-const VALIDATORS: [&str; 3] = ["alice", "bob", "charlie"];
-
-fn spawn_validator(name: &str, bootnode: Option<&str>, extra: &[&str]) -> Node {
-	let index = VALIDATORS.iter().position(|v| *v == name).expect("a validator") + 1;
-	let node_key = format!("{index:064x}");
-	let flag = format!("--{name}");
-	let mut args: Vec<&str> = vec![
-		"--chain",
-		"local",
-		"--validator",
-		"--allow-private-ip",
-		"--verity-worker",
-		"--node-key",
-		&node_key,
-		&flag,
-	];
-	if let Some(boot) = bootnode {
-		args.extend(["--bootnodes", boot]);
-	}
-	args.extend(extra);
-	let node = Node::spawn(name, &args);
-	node.rpc_when_up("system_health", json!([]), Duration::from_secs(120));
-	node
-}
-
-fn receipt(node: &Node, id: RequestId) -> Option<Receipt<AccountId, Balance, BlockNumber>> {
-	state_call(node, "VerityApi_receipt", id).expect("VerityApi_receipt")
-}
-
-fn worker_info(node: &Node, who: &AccountId) -> pallet_workers::WorkerInfo<Balance, BlockNumber> {
-	storage::<pallet_workers::WorkerInfo<Balance, BlockNumber>>(
-		node,
-		&pallet_workers::Workers::<verity_runtime::Runtime>::hashed_key_for(who),
-	)
-	.expect("Workers")
-	.expect("a registered worker")
-}
 
 #[test]
 fn a_withholding_validators_requests_are_reassigned_and_settled() {
-	let alice = spawn_validator("alice", None, &[]);
-	let peer_id = alice.rpc("system_localPeerId", json!([])).expect("peer id");
-	let boot = format!(
-		"/ip4/127.0.0.1/tcp/{}/p2p/{}",
-		alice.p2p_port,
-		peer_id.as_str().expect("a peer id string")
+	let alice = spawn_worker_validator("alice", None, &[]);
+	let boot = boot_address(&alice);
+	let _bob = spawn_worker_validator("bob", Some(&boot), &[]);
+	let _charlie = spawn_worker_validator(
+		"charlie",
+		Some(&boot),
+		&["--verity-dev-misbehave", "withhold"],
 	);
-	let _bob = spawn_validator("bob", Some(&boot), &[]);
-	let _charlie =
-		spawn_validator("charlie", Some(&boot), &["--verity-dev-misbehave", "withhold"]);
 	wait_for("alice to see 2 peers", Duration::from_secs(120), || {
 		let health = alice.rpc("system_health", json!([])).ok()?;
 		(health["peers"].as_u64()? >= 2).then_some(())
@@ -81,12 +41,7 @@ fn a_withholding_validators_requests_are_reassigned_and_settled() {
 	let (mut first, mut count, mut on_charlie) = (None, 0u32, 0);
 	// Batches of 6 until one lands on Charlie (each request does with probability 1/3).
 	for batch in 0..5u32 {
-		let batch_first: RequestId = storage(
-			&alice,
-			&pallet_inference::NextRequestId::<verity_runtime::Runtime>::hashed_key(),
-		)
-		.expect("NextRequestId")
-		.unwrap_or(0);
+		let batch_first = next_request_id(&alice);
 		first.get_or_insert(batch_first);
 		let nonce = next_nonce(&alice, &dave.to_account_id());
 		let mut last = None;
@@ -130,14 +85,28 @@ fn a_withholding_validators_requests_are_reassigned_and_settled() {
 
 	// Charlie's share is served only after its deadline (ResultTimeout, 20 blocks) passes.
 	for id in first..first + count as u64 {
-		let r = wait_for(&format!("request {id} settled"), Duration::from_secs(600), || {
-			receipt(&alice, id)
-		});
+		let r = wait_for(
+			&format!("request {id} settled"),
+			Duration::from_secs(600),
+			|| receipt(&alice, id),
+		);
 		assert_eq!(r.outcome, Outcome::Settled, "request {id}");
-		assert!(!r.workers.contains(&charlie), "request {id} settled by {:?}", r.workers);
-		assert_eq!(r.paid, quote, "request {id}: the requester paid the quoted fee");
+		assert!(
+			!r.workers.contains(&charlie),
+			"request {id} settled by {:?}",
+			r.workers
+		);
+		assert_eq!(
+			r.paid, quote,
+			"request {id}: the requester paid the quoted fee"
+		);
 	}
 	let missed = worker_info(&alice, &charlie).missed - missed_before;
-	assert!(missed as usize >= on_charlie, "Charlie was penalised for each deadline it missed");
-	eprintln!("Charlie missed {missed} of {count} deadlines; all requests settled by Alice and Bob");
+	assert!(
+		missed as usize >= on_charlie,
+		"Charlie was penalised for each deadline it missed"
+	);
+	eprintln!(
+		"Charlie missed {missed} of {count} deadlines; all requests settled by Alice and Bob"
+	);
 }

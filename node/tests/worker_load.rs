@@ -24,10 +24,6 @@ use verity_engine::Tensor;
 use verity_primitives::{Outcome, Receipt, RequestId, VerificationMode};
 use verity_runtime::{AccountId, Balance, BlockNumber, RuntimeCall, MILLI_SECS_PER_BLOCK, UNIT};
 
-fn receipt(node: &Node, id: RequestId) -> Option<Receipt<AccountId, Balance, BlockNumber>> {
-	state_call(node, "VerityApi_receipt", id).expect("VerityApi_receipt")
-}
-
 #[test]
 #[ignore = "a measurement; run by hand"]
 fn settled_inferences_per_block_at_full_load() {
@@ -54,12 +50,7 @@ fn settled_inferences_per_block_at_full_load() {
 		.iter()
 		.map(|s| next_nonce(&node, &s.to_account_id()))
 		.collect();
-	let first: RequestId = storage(
-		&node,
-		&pallet_inference::NextRequestId::<verity_runtime::Runtime>::hashed_key(),
-	)
-	.expect("NextRequestId")
-	.unwrap_or(0);
+	let first = next_request_id(&node);
 	let sent_at = node.best_number().expect("best");
 	let started = Instant::now();
 	for k in 0..count {
@@ -81,9 +72,11 @@ fn settled_inferences_per_block_at_full_load() {
 	let receipts: Vec<Receipt<AccountId, Balance, BlockNumber>> = ids
 		.iter()
 		.map(|id| {
-			wait_for(&format!("request {id} settled"), Duration::from_secs(900), || {
-				receipt(&node, *id)
-			})
+			wait_for(
+				&format!("request {id} settled"),
+				Duration::from_secs(900),
+				|| receipt(&node, *id),
+			)
 		})
 		.collect();
 	let elapsed = started.elapsed();
@@ -96,7 +89,22 @@ fn settled_inferences_per_block_at_full_load() {
 	let peak = per_block.values().max().copied().unwrap_or(0);
 	let last = *per_block.keys().last().expect("some");
 	let blocks = last.saturating_sub(sent_at).max(1);
+	// Requests per block: the extrinsics of each block but its timestamp inherent and the
+	// worker calls (general transactions: no signer) are the requests.
+	let mut included: BTreeMap<u32, usize> = BTreeMap::new();
+	for n in sent_at + 1..=last {
+		let hash = node
+			.rpc("chain_getBlockHash", json!([n]))
+			.expect("block hash");
+		let block = node.rpc("chain_getBlock", json!([hash])).expect("block");
+		let xts = block["block"]["extrinsics"]
+			.as_array()
+			.map(Vec::len)
+			.unwrap_or(0);
+		included.insert(n, xts.saturating_sub(1));
+	}
 	println!("requests: {count}, submitted after block {sent_at}");
+	println!("extrinsics per block (requests + worker calls): {included:?}");
 	println!("settled per block: {per_block:?}");
 	println!(
 		"peak {peak} settled in one block; all settled by block {last} ({blocks} blocks, \

@@ -14,41 +14,10 @@ use common::*;
 use serde_json::json;
 use sp_keyring::Sr25519Keyring;
 use verity_engine::Tensor;
-use verity_primitives::{Outcome, Receipt, RequestId, VerificationMode};
-use verity_runtime::{AccountId, Balance, BlockNumber, RuntimeCall, UNIT};
+use verity_primitives::{Outcome, RequestId, VerificationMode};
+use verity_runtime::{AccountId, Balance, RuntimeCall, UNIT};
 
 const DEMO: u32 = 0;
-const VALIDATORS: [&str; 3] = ["alice", "bob", "charlie"];
-
-fn spawn_validator(name: &str, bootnode: Option<&str>, extra: &[&str]) -> Node {
-	let index = VALIDATORS.iter().position(|v| *v == name).expect("a validator") + 1;
-	let node_key = format!("{index:064x}");
-	let mut args: Vec<&str> = vec![
-		"--chain",
-		"local",
-		"--validator",
-		"--allow-private-ip",
-		"--verity-worker",
-		"--verity-audit-rate",
-		"1",
-		"--node-key",
-		&node_key,
-	];
-	let flag = format!("--{name}");
-	args.push(&flag);
-	if let Some(boot) = bootnode {
-		args.extend(["--bootnodes", boot]);
-	}
-	args.extend(extra);
-	let node = Node::spawn(name, &args);
-	node.rpc_when_up("system_health", json!([]), Duration::from_secs(120));
-	node
-}
-
-fn receipt(node: &Node, id: RequestId) -> Option<Receipt<AccountId, Balance, BlockNumber>> {
-	state_call(node, "VerityApi_receipt", id).expect("VerityApi_receipt")
-}
-
 fn demo_input(seed: u32) -> Vec<Tensor> {
 	let pixels: Vec<f32> = (0..64).map(|i| ((i * 5 + seed) % 16) as f32).collect();
 	vec![Tensor::from_f32(&[1, 64], pixels).expect("a [1, 64] tensor")]
@@ -64,12 +33,7 @@ fn request_many(
 	let quote: Option<Balance> =
 		state_call(node, "VerityApi_quote", (DEMO, mode)).expect("VerityApi_quote");
 	let max_fee = quote.expect("the demo model takes this mode") + UNIT;
-	let first: RequestId = storage(
-		node,
-		&pallet_inference::NextRequestId::<verity_runtime::Runtime>::hashed_key(),
-	)
-	.expect("NextRequestId")
-	.unwrap_or(0);
+	let first = next_request_id(node);
 	let genesis = genesis_hash(node);
 	let nonce = next_nonce(node, &who.to_account_id());
 	let mut last = None;
@@ -82,8 +46,11 @@ fn request_many(
 		});
 		last = Some(signed_extrinsic(who, call, nonce + k, genesis));
 		if k + 1 < count {
-			node.rpc("author_submitExtrinsic", json!([to_hex(last.as_ref().unwrap())]))
-				.expect("the pool takes the request");
+			node.rpc(
+				"author_submitExtrinsic",
+				json!([to_hex(last.as_ref().unwrap())]),
+			)
+			.expect("the pool takes the request");
 		}
 	}
 	submit_and_wait_included(node, &last.expect("count > 0"), Duration::from_secs(180));
@@ -94,32 +61,34 @@ fn request_many(
 }
 
 fn worker_bond(node: &Node, who: &AccountId) -> Balance {
-	let info: Option<pallet_workers::WorkerInfo<Balance, BlockNumber>> =
-		storage(node, &pallet_workers::Workers::<verity_runtime::Runtime>::hashed_key_for(who))
-			.expect("Workers");
-	info.expect("a registered worker").bond
+	worker_info(node, who).bond
 }
 
 #[test]
 fn honest_nodes_audit_and_prove_a_cheating_validator_wrong() {
-	let alice = spawn_validator("alice", None, &[]);
-	let peer_id = alice.rpc("system_localPeerId", json!([])).expect("peer id");
-	let boot = format!(
-		"/ip4/127.0.0.1/tcp/{}/p2p/{}",
-		alice.p2p_port,
-		peer_id.as_str().expect("a peer id string")
-	);
-	let bob = spawn_validator("bob", Some(&boot), &[]);
-	let charlie = spawn_validator(
+	let audit_all = ["--verity-audit-rate", "1"];
+	let alice = spawn_worker_validator("alice", None, &audit_all);
+	let boot = boot_address(&alice);
+	let bob = spawn_worker_validator("bob", Some(&boot), &audit_all);
+	let charlie = spawn_worker_validator(
 		"charlie",
 		Some(&boot),
-		&["--verity-dev-misbehave", "tamper-leaf"],
+		&[
+			"--verity-audit-rate",
+			"1",
+			"--verity-dev-misbehave",
+			"tamper-leaf",
+		],
 	);
 	for node in [&alice, &bob, &charlie] {
-		wait_for(&format!("{} to see 2 peers", node.name), Duration::from_secs(120), || {
-			let health = node.rpc("system_health", json!([])).ok()?;
-			(health["peers"].as_u64()? >= 2).then_some(())
-		});
+		wait_for(
+			&format!("{} to see 2 peers", node.name),
+			Duration::from_secs(120),
+			|| {
+				let health = node.rpc("system_health", json!([])).ok()?;
+				(health["peers"].as_u64()? >= 2).then_some(())
+			},
+		);
 	}
 	alice.wait_finalized(2, Duration::from_secs(180));
 	let charlie_account = Sr25519Keyring::Charlie.to_account_id();
@@ -143,12 +112,20 @@ fn honest_nodes_audit_and_prove_a_cheating_validator_wrong() {
 			);
 		}
 	}
-	assert!(charlies > 0, "with 12 requests over 3 workers, some land on Charlie");
+	assert!(
+		charlies > 0,
+		"with 12 requests over 3 workers, some land on Charlie"
+	);
 	// Honest results stay settled: audits never challenge them.
 	for id in &ids {
 		let r = receipt(&alice, *id).expect("a receipt");
 		if !r.workers.contains(&charlie_account) {
-			assert_eq!(r.outcome, Outcome::Settled, "request {id} by {:?}", r.workers);
+			assert_eq!(
+				r.outcome,
+				Outcome::Settled,
+				"request {id} by {:?}",
+				r.workers
+			);
 		}
 	}
 	assert!(
@@ -158,8 +135,7 @@ fn honest_nodes_audit_and_prove_a_cheating_validator_wrong() {
 
 	// A quorum of all three: the honest nodes' fraud proof at the diverging leaf decides it.
 	let bond_before = worker_bond(&alice, &charlie_account);
-	let [id] = request_many(&alice, Sr25519Keyring::Eve, VerificationMode::Quorum(3), 1)[..]
-	else {
+	let [id] = request_many(&alice, Sr25519Keyring::Eve, VerificationMode::Quorum(3), 1)[..] else {
 		unreachable!()
 	};
 	let decided = wait_for("the quorum decided", Duration::from_secs(300), || {

@@ -211,7 +211,11 @@ pub fn proof_material(
 		let args: Vec<Option<Tensor>> = n
 			.inputs
 			.iter()
-			.map(|input| input.as_ref().and_then(|input| value(input.source, &values)))
+			.map(|input| {
+				input
+					.as_ref()
+					.and_then(|input| value(input.source, &values))
+			})
 			.collect();
 		let refs: Vec<Option<&Tensor>> = args.iter().map(Option::as_ref).collect();
 		let mut out = execute_node(n, &refs).map_err(ChallengeError::Execution)?;

@@ -54,6 +54,9 @@ fn with_the_extension_the_call_reaches_the_engine() {
 	let calls = Arc::new(AtomicUsize::new(0));
 	let mut ext = sp_io::TestExternalities::default();
 	ext.register_extension(InferenceExt::new(Arc::new(Counting(calls.clone()))));
-	assert_eq!(ext.execute_with(|| verity_inference::job(job())), Ok(JobStatus::Queued));
+	assert_eq!(
+		ext.execute_with(|| verity_inference::job(job())),
+		Ok(JobStatus::Queued)
+	);
 	assert_eq!(calls.load(Ordering::SeqCst), 1);
 }

@@ -52,8 +52,12 @@ pub trait VerityRpc {
 	/// when the traces agree. The `challenge` call's `node`, `node_proof` and `inputs`, SCALE
 	/// hex, plus the node index. Needs a node started with the worker (`--verity-worker`).
 	#[method(name = "proofMaterial", blocking)]
-	fn proof_material(&self, id: RequestId, worker: String, node: Option<u32>)
-		-> RpcResult<Option<Value>>;
+	fn proof_material(
+		&self,
+		id: RequestId,
+		worker: String,
+		node: Option<u32>,
+	) -> RpcResult<Option<Value>>;
 }
 
 /// Reads a model's on-chain bytes at a block.
@@ -84,7 +88,9 @@ fn account(s: &str) -> RpcResult<AccountId> {
 	AccountId::from_ss58check(s)
 		.or_else(|_| {
 			let bytes = hex_decode(s).ok_or(())?;
-			<[u8; 32]>::try_from(bytes).map(AccountId::from).map_err(|_| ())
+			<[u8; 32]>::try_from(bytes)
+				.map(AccountId::from)
+				.map_err(|_| ())
 		})
 		.map_err(|_| error(2, format!("not an SS58 or 0x-hex account: {s}")))
 }
@@ -133,7 +139,9 @@ fn mode_json(mode: &VerificationMode) -> Value {
 fn request_json(r: &Request<AccountId, Balance, BlockNumber>) -> Value {
 	let status = match r.status {
 		RequestStatus::Assigned { deadline } => json!({"phase": "assigned", "deadline": deadline}),
-		RequestStatus::Revealing { deadline } => json!({"phase": "revealing", "deadline": deadline}),
+		RequestStatus::Revealing { deadline } => {
+			json!({"phase": "revealing", "deadline": deadline})
+		}
 		RequestStatus::Challengeable { until } => json!({"phase": "challengeable", "until": until}),
 		RequestStatus::Disputed { leaf, until } => {
 			json!({"phase": "disputed", "leaf": leaf, "until": until})
@@ -190,7 +198,6 @@ fn receipt_json(r: &Receipt<AccountId, Balance, BlockNumber>) -> Value {
 	})
 }
 
-
 impl<C> VerityRpcServer for Verity<C>
 where
 	C: ProvideRuntimeApi<Block> + HeaderBackend<Block> + Send + Sync + 'static,
@@ -198,7 +205,11 @@ where
 {
 	fn request(&self, id: RequestId) -> RpcResult<Option<Value>> {
 		let best = self.client.info().best_hash;
-		let request = self.client.runtime_api().request(best, id).map_err(api_error)?;
+		let request = self
+			.client
+			.runtime_api()
+			.request(best, id)
+			.map_err(api_error)?;
 		Ok(request.as_ref().map(request_json))
 	}
 
@@ -223,14 +234,22 @@ where
 
 	fn receipt(&self, id: RequestId) -> RpcResult<Option<Value>> {
 		let best = self.client.info().best_hash;
-		let receipt = self.client.runtime_api().receipt(best, id).map_err(api_error)?;
+		let receipt = self
+			.client
+			.runtime_api()
+			.receipt(best, id)
+			.map_err(api_error)?;
 		Ok(receipt.as_ref().map(receipt_json))
 	}
 
 	fn quote(&self, model: u32, mode: String) -> RpcResult<Option<String>> {
 		let mode = parse_mode(&mode).map_err(|e| error(2, e))?;
 		let best = self.client.info().best_hash;
-		let quote = self.client.runtime_api().quote(best, model, mode).map_err(api_error)?;
+		let quote = self
+			.client
+			.runtime_api()
+			.quote(best, model, mode)
+			.map_err(api_error)?;
 		Ok(quote.map(|q| q.to_string()))
 	}
 
@@ -241,7 +260,10 @@ where
 		node: Option<u32>,
 	) -> RpcResult<Option<Value>> {
 		let (engine, chain_bytes_at) = self.engine.as_ref().ok_or_else(|| {
-			error(3, "this node does not run the inference engine (start it with --verity-worker)")
+			error(
+				3,
+				"this node does not run the inference engine (start it with --verity-worker)",
+			)
 		})?;
 		let who = account(&worker)?;
 		let best = self.client.info().best_hash;
@@ -256,7 +278,12 @@ where
 		let leaves = api
 			.trace_leaves(best, id, who)
 			.map_err(api_error)?
-			.ok_or_else(|| error(4, format!("no trace of that worker on request {id} is kept")))?;
+			.ok_or_else(|| {
+				error(
+					4,
+					format!("no trace of that worker on request {id} is kept"),
+				)
+			})?;
 		let input = api
 			.request_input(best, id)
 			.map_err(api_error)?

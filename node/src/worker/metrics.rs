@@ -48,7 +48,10 @@ impl Metrics {
 				registry,
 			)?,
 			audits_run: register(
-				Counter::new("verity_audits_total", "Audits of other workers' results run")?,
+				Counter::new(
+					"verity_audits_total",
+					"Audits of other workers' results run",
+				)?,
 				registry,
 			)?,
 			divergences: register(
@@ -67,7 +70,10 @@ impl Metrics {
 				registry,
 			)?,
 			cache_bytes: register(
-				Gauge::new("verity_model_cache_bytes", "Bytes of the on-disk model cache")?,
+				Gauge::new(
+					"verity_model_cache_bytes",
+					"Bytes of the on-disk model cache",
+				)?,
 				registry,
 			)?,
 			root_mismatches: register(

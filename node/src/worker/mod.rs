@@ -18,7 +18,7 @@ pub mod model_store;
 use std::{
 	collections::HashMap,
 	path::PathBuf,
-	sync::{mpsc, Arc, Mutex},
+	sync::{mpsc, Arc, Condvar, Mutex},
 	time::{Duration, Instant},
 };
 
@@ -92,6 +92,8 @@ struct Shared {
 	config: WorkerConfig,
 	store: ModelStore,
 	jobs: Mutex<HashMap<JobKey, Entry>>,
+	/// Signalled whenever a job finishes.
+	finished: Condvar,
 	metrics: Option<Metrics>,
 	/// A secret of this node's run: audit sampling hashes it with the job key, so nobody else
 	/// can tell which results this node will re-execute.
@@ -114,10 +116,14 @@ impl InferenceService {
 			metrics.clone(),
 		)?;
 		let mut sampling_secret = [0u8; 32];
-		std::io::Read::read_exact(&mut std::fs::File::open("/dev/urandom")?, &mut sampling_secret)?;
+		std::io::Read::read_exact(
+			&mut std::fs::File::open("/dev/urandom")?,
+			&mut sampling_secret,
+		)?;
 		let shared = Arc::new(Shared {
 			store,
 			jobs: Mutex::new(HashMap::new()),
+			finished: Condvar::new(),
 			metrics,
 			sampling_secret,
 			config,
@@ -175,10 +181,14 @@ impl InferenceService {
 		}
 		jobs.retain(|_, e| !matches!(e, Entry::Finished(_, at) if at.elapsed() > JOB_RETENTION));
 		if job.compare_with.is_some() && job.sampled && !self.shared.sampled(&job.key) {
-			jobs.insert(job.key, Entry::Finished(JobStatus::NotSampled, Instant::now()));
+			jobs.insert(
+				job.key,
+				Entry::Finished(JobStatus::NotSampled, Instant::now()),
+			);
 			return Ok(JobStatus::NotSampled);
 		}
-		if job.compare_with.is_none() && self.shared.config.misbehave == Some(Misbehaviour::Withhold)
+		if job.compare_with.is_none()
+			&& self.shared.config.misbehave == Some(Misbehaviour::Withhold)
 		{
 			jobs.insert(job.key, Entry::Queued);
 			return Ok(JobStatus::Queued);
@@ -188,21 +198,25 @@ impl InferenceService {
 			return Err(HostError::Busy);
 		}
 		jobs.insert(key, Entry::Queued);
-		drop(jobs);
 		// A small model finishes in milliseconds: waiting briefly lets its result go out from
 		// this block's off-chain worker instead of the next one's.
 		let deadline = Instant::now() + wait;
 		loop {
-			std::thread::sleep(Duration::from_millis(2));
-			let jobs = self.shared.jobs.lock().expect("jobs lock");
 			match jobs.get(&key) {
 				Some(Entry::Finished(status, _)) => return Ok(status.clone()),
-				Some(Entry::Running) if Instant::now() >= deadline => return Ok(JobStatus::Running),
-				Some(Entry::Queued) | None if Instant::now() >= deadline => {
-					return Ok(JobStatus::Queued)
+				Some(Entry::Running) if Instant::now() >= deadline => {
+					return Ok(JobStatus::Running)
 				}
+				_ if Instant::now() >= deadline => return Ok(JobStatus::Queued),
 				_ => {}
 			}
+			let left = deadline.saturating_duration_since(Instant::now());
+			jobs = self
+				.shared
+				.finished
+				.wait_timeout(jobs, left)
+				.expect("jobs lock")
+				.0;
 		}
 	}
 }
@@ -235,12 +249,20 @@ impl Shared {
 	}
 
 	fn set(&self, key: JobKey, entry: Entry) {
+		let finished = matches!(entry, Entry::Finished(..));
 		self.jobs.lock().expect("jobs lock").insert(key, entry);
+		if finished {
+			self.finished.notify_all();
+		}
 	}
 
 	fn run(&self, job: Job, chain_bytes: ChainBytes) {
 		self.set(job.key, Entry::Running);
-		let kind = if job.compare_with.is_some() { "audit" } else { "serve" };
+		let kind = if job.compare_with.is_some() {
+			"audit"
+		} else {
+			"serve"
+		};
 		let model_id = job.model.id;
 		let status = match self.store.get(&job.model, || chain_bytes(model_id)) {
 			Err(refusal) => {

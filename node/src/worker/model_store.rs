@@ -63,7 +63,10 @@ impl std::fmt::Display for Refusal {
 			Refusal::Unavailable(why) => write!(f, "model bytes unavailable: {why}"),
 			Refusal::TooLarge(n) => write!(f, "model has {n} bytes, more than this node accepts"),
 			Refusal::HashMismatch { expected, got } => {
-				write!(f, "ONNX hash mismatch: registered {expected:?}, received {got:?}")
+				write!(
+					f,
+					"ONNX hash mismatch: registered {expected:?}, received {got:?}"
+				)
 			}
 			Refusal::Compile(why) => write!(f, "compilation failed: {why}"),
 			Refusal::RootMismatch {

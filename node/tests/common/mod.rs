@@ -321,7 +321,10 @@ pub fn state_call<R: Decode>(node: &Node, method: &str, args: impl Encode) -> Re
 
 /// The SCALE value under storage `key` at the best block, if any.
 pub fn storage<R: Decode>(node: &Node, key: &[u8]) -> Result<Option<R>, String> {
-	let v = node.rpc("state_getStorage", json!([format!("0x{}", hex::encode(key))]))?;
+	let v = node.rpc(
+		"state_getStorage",
+		json!([format!("0x{}", hex::encode(key))]),
+	)?;
 	if v.is_null() {
 		return Ok(None);
 	}
@@ -362,4 +365,77 @@ pub fn submit_and_wait_included(node: &Node, xt: &UncheckedExtrinsic, timeout: D
 		}
 		None
 	})
+}
+
+/// The dev validators of `--chain local`, in authority order.
+pub const LOCAL_VALIDATORS: [&str; 3] = ["alice", "bob", "charlie"];
+
+/// Starts `name` (one of [`LOCAL_VALIDATORS`]) as a serving validator of `--chain local` with a
+/// fixed network key, `--bootnodes bootnode` when given, plus `extra` flags; waits for its RPC.
+pub fn spawn_worker_validator(name: &str, bootnode: Option<&str>, extra: &[&str]) -> Node {
+	let index = LOCAL_VALIDATORS
+		.iter()
+		.position(|v| *v == name)
+		.expect("a local validator")
+		+ 1;
+	let node_key = format!("{index:064x}");
+	let flag = format!("--{name}");
+	let mut args: Vec<&str> = vec![
+		"--chain",
+		"local",
+		"--validator",
+		"--allow-private-ip",
+		"--verity-worker",
+		"--node-key",
+		&node_key,
+		&flag,
+	];
+	if let Some(boot) = bootnode {
+		args.extend(["--bootnodes", boot]);
+	}
+	args.extend(extra);
+	let node = Node::spawn(name, &args);
+	node.rpc_when_up("system_health", json!([]), Duration::from_secs(120));
+	node
+}
+
+/// The `--bootnodes` address of `node`.
+pub fn boot_address(node: &Node) -> String {
+	let peer_id = node.rpc("system_localPeerId", json!([])).expect("peer id");
+	format!(
+		"/ip4/127.0.0.1/tcp/{}/p2p/{}",
+		node.p2p_port,
+		peer_id.as_str().expect("a peer id string")
+	)
+}
+
+/// The receipt of request `id`, once it finished.
+pub fn receipt(
+	node: &Node,
+	id: verity_primitives::RequestId,
+) -> Option<verity_primitives::Receipt<AccountId, Balance, verity_runtime::BlockNumber>> {
+	state_call(node, "VerityApi_receipt", id).expect("VerityApi_receipt")
+}
+
+/// The id the next request gets.
+pub fn next_request_id(node: &Node) -> verity_primitives::RequestId {
+	storage(
+		node,
+		&pallet_inference::NextRequestId::<Runtime>::hashed_key(),
+	)
+	.expect("NextRequestId")
+	.unwrap_or(0)
+}
+
+/// `who`'s worker record.
+pub fn worker_info(
+	node: &Node,
+	who: &AccountId,
+) -> pallet_workers::WorkerInfo<Balance, verity_runtime::BlockNumber> {
+	storage(
+		node,
+		&pallet_workers::Workers::<Runtime>::hashed_key_for(who),
+	)
+	.expect("Workers")
+	.expect("a registered worker")
 }

@@ -71,10 +71,10 @@ mod worker_calls;
 
 pub use disputes::node_cost_in_units;
 pub use offchain::{CALL_VALIDITY, RESEND_AFTER};
-pub use worker_calls::{WorkerAction, WORKER_CALL_CONTEXT, WORKER_CALL_PRIORITY};
 pub use pallet::*;
 pub use types::*;
 pub use weights::WeightInfo;
+pub use worker_calls::{WorkerAction, WORKER_CALL_CONTEXT, WORKER_CALL_PRIORITY};
 
 /// How many consecutive blocks [`Pallet`] tries when the deadline queue of the block it wants is
 /// full, before giving up with [`Error::DeadlineQueueFull`].

@@ -309,7 +309,9 @@ pub mod registry {
 		}
 
 		fn worker_of_key(key: &WorkerPublic) -> Option<AccountId> {
-			Keys::<T>::iter().find(|(_, k)| k == key).map(|(who, _)| who)
+			Keys::<T>::iter()
+				.find(|(_, k)| k == key)
+				.map(|(who, _)| who)
 		}
 	}
 

@@ -37,8 +37,8 @@ use sp_runtime::{
 use verity_primitives::{
 	crypto::WorkerPublic,
 	host::{verity_inference, HostError, Job, JobKey, JobOutput, JobStatus, ModelRef},
-	result_commitment, AssignmentState, ModelId, ModelRegistry, Outcome, RequestId,
-	RequestStatus, VerificationMode, WorkerRegistry,
+	result_commitment, AssignmentState, ModelId, ModelRegistry, Outcome, RequestId, RequestStatus,
+	VerificationMode, WorkerRegistry,
 };
 
 use crate::{
@@ -151,21 +151,34 @@ impl<T: Config> Pallet<T> {
 					return Ok(());
 				};
 				for other in request.assignments.iter() {
-					if other.worker == local.account || other.state != AssignmentState::Submitted
-					{
+					if other.worker == local.account || other.state != AssignmentState::Submitted {
 						continue;
 					}
 					let differs = TraceLeaves::<T>::get(id, &other.worker)
 						.is_some_and(|theirs| theirs.get(leaf as usize) != own.get(leaf as usize));
 					if differs {
-						Self::audit(now, id, request.model, &other.worker, local, false, Some(leaf))?;
+						Self::audit(
+							now,
+							id,
+							request.model,
+							&other.worker,
+							local,
+							false,
+							Some(leaf),
+						)?;
 					}
 				}
 				return Ok(());
 			}
 			_ => return Ok(()),
 		}
-		let Some(output) = Self::run_job(id, request.model, job_key(b"serve", id, &local.account), None, false)?
+		let Some(output) = Self::run_job(
+			id,
+			request.model,
+			job_key(b"serve", id, &local.account),
+			None,
+			false,
+		)?
 		else {
 			return Ok(());
 		};
@@ -229,8 +242,11 @@ impl<T: Config> Pallet<T> {
 			"audit of request {id}: worker {accused:?} diverges at node {}; sending a fraud proof",
 			divergence.node_index,
 		);
-		let inputs: Vec<Option<ProofInput>> =
-			divergence.inputs.into_iter().map(|i| i.map(ProofInput)).collect();
+		let inputs: Vec<Option<ProofInput>> = divergence
+			.inputs
+			.into_iter()
+			.map(|i| i.map(ProofInput))
+			.collect();
 		let Ok(inputs) = BoundedVec::try_from(inputs) else {
 			log::warn!(target: LOG_TARGET, "request {id}: the fraud proof has too many inputs");
 			return Ok(());
@@ -270,7 +286,11 @@ impl<T: Config> Pallet<T> {
 				id: model_id,
 				onnx_hash: model.onnx_hash,
 				model_root: model.model_root,
-				input_shapes: model.inputs.iter().map(|spec| spec.shape.to_vec()).collect(),
+				input_shapes: model
+					.inputs
+					.iter()
+					.map(|spec| spec.shape.to_vec())
+					.collect(),
 				location: model.location,
 			},
 			input: input.into_inner(),
@@ -341,12 +361,13 @@ impl<T: Config> Pallet<T> {
 			valid_until,
 			signature,
 		};
-		let xt = <T as CreateAuthorizedTransaction<Call<T>>>::create_authorized_transaction(
-			call.into(),
-		);
+		let xt =
+			<T as CreateAuthorizedTransaction<Call<T>>>::create_authorized_transaction(call.into());
 		match SubmitTransaction::<T, Call<T>>::submit_transaction(xt) {
 			Ok(()) => log::debug!(target: LOG_TARGET, "request {request}: worker call sent"),
-			Err(()) => log::warn!(target: LOG_TARGET, "request {request}: worker call refused by the pool"),
+			Err(()) => {
+				log::warn!(target: LOG_TARGET, "request {request}: worker call refused by the pool")
+			}
 		}
 	}
 }

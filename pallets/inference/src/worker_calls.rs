@@ -166,8 +166,19 @@ impl<T: Config> Pallet<T> {
 					InvalidTransaction::Stale
 				);
 				// A commitment and a reveal of one worker on one request are different tags.
-				let kind: u8 = if matches!(action, WorkerAction::Commit { .. }) { 0 } else { 1 };
-				(b"verity/worker-call", worker, request, kind, None::<&T::AccountId>).encode()
+				let kind: u8 = if matches!(action, WorkerAction::Commit { .. }) {
+					0
+				} else {
+					1
+				};
+				(
+					b"verity/worker-call",
+					worker,
+					request,
+					kind,
+					None::<&T::AccountId>,
+				)
+					.encode()
 			}
 			WorkerAction::Challenge { accused, .. } => {
 				ensure!(

@@ -12,6 +12,47 @@ mod settlement;
 mod timeouts;
 mod worker_calls;
 
+/// Worker calls as the transaction pool and block import see them.
+pub mod worker_call {
+	use super::*;
+	use crate::Call;
+	use frame_support::pallet_prelude::*;
+	use sp_core::{sr25519, Pair};
+
+	/// The key pair of worker account `who` in these tests.
+	pub fn pair_of(who: AccountId) -> sr25519::Pair {
+		sr25519::Pair::from_string(&format!("//worker{who}"), None).expect("a dev seed")
+	}
+
+	/// The call's authorization (what the transaction pool and block import check).
+	pub fn authorize(call: &Call<Test>) -> TransactionValidityWithRefund {
+		use frame_support::traits::Authorize;
+		call.authorize(TransactionSource::External)
+			.expect("worker calls are authorizable")
+	}
+
+	/// Authorizes and dispatches `call` as the `AuthorizeCall` extension would.
+	pub fn dispatch(call: Call<Test>) -> DispatchResultWithPostInfo {
+		authorize(&call).expect("authorized");
+		let Call::worker_call {
+			worker,
+			action,
+			valid_until,
+			signature,
+		} = call
+		else {
+			unreachable!("not a worker call")
+		};
+		crate::Pallet::<Test>::worker_call(
+			frame_system::RawOrigin::Authorized.into(),
+			worker,
+			action,
+			valid_until,
+			signature,
+		)
+	}
+}
+
 use codec::Encode;
 use frame_support::{
 	assert_ok,

@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use super::worker_call::{dispatch, pair_of};
 use super::*;
 use crate::{Call, Receipts, WorkerAction};
 use codec::Decode;
@@ -15,7 +16,7 @@ use sp_core::{
 		testing::{PoolState, TestOffchainExt, TestTransactionPoolExt},
 		OffchainDbExt, OffchainWorkerExt, TransactionPoolExt,
 	},
-	sr25519, Pair,
+	Pair,
 };
 use sp_keystore::{testing::MemoryKeystore, Keystore, KeystoreExt};
 use verity_engine::model_root;
@@ -52,13 +53,14 @@ impl InferenceHost for EngineHost {
 	}
 }
 
-fn pair_of(who: AccountId) -> sr25519::Pair {
-	sr25519::Pair::from_string(&format!("//worker{who}"), None).expect("a dev seed")
-}
-
 /// The mock's externalities with an off-chain worker's extensions; the node's keystore holds
 /// the keys of `local` workers. Every worker and challenger has a registered key.
-fn offchain_ext(local: &[AccountId]) -> (sp_io::TestExternalities, Arc<parking_lot::RwLock<PoolState>>) {
+fn offchain_ext(
+	local: &[AccountId],
+) -> (
+	sp_io::TestExternalities,
+	Arc<parking_lot::RwLock<PoolState>>,
+) {
 	let mut ext = new_test_ext();
 	let (offchain, _) = TestOffchainExt::new();
 	let (pool, pool_state) = TestTransactionPoolExt::new();
@@ -99,26 +101,7 @@ fn run_offchain_worker(pool: &Arc<parking_lot::RwLock<PoolState>>) -> Vec<Call<T
 
 /// Authorizes and dispatches a worker call, as block import does.
 fn include(call: Call<Test>) {
-	use frame_support::traits::Authorize;
-	call.authorize(TransactionSource::External)
-		.expect("authorizable")
-		.expect("authorized");
-	let Call::worker_call {
-		worker,
-		action,
-		valid_until,
-		signature,
-	} = call
-	else {
-		unreachable!()
-	};
-	assert_ok!(Inference::worker_call(
-		frame_system::RawOrigin::Authorized.into(),
-		worker,
-		action,
-		valid_until,
-		signature
-	));
+	assert_ok!(dispatch(call));
 }
 
 #[test]
@@ -231,7 +214,10 @@ fn in_a_quorum_dispute_the_honest_workers_node_proves_the_liar_wrong() {
 		commit(id, liar, &bad);
 		reveal(id, honest_worker, &good);
 		reveal(id, liar, &bad);
-		assert!(matches!(status(id), RequestStatus::Disputed { leaf: 1, .. }));
+		assert!(matches!(
+			status(id),
+			RequestStatus::Disputed { leaf: 1, .. }
+		));
 		let calls = run_offchain_worker(&pool);
 		assert_eq!(calls.len(), 1, "one fraud proof, against the liar only");
 		assert!(matches!(

@@ -1,6 +1,7 @@
 //! Worker calls: authorized by the worker key's signature, refused when expired, mis-signed,
 //! stale or replayed, and dispatched exactly like the account-signed calls they stand for.
 
+use super::worker_call::{authorize, dispatch, pair_of};
 use super::*;
 use crate::{AuditChallenges, Call, Error, WorkerAction};
 use frame_support::{assert_noop, pallet_prelude::*};
@@ -11,11 +12,6 @@ use verity_primitives::{
 };
 
 type Action = WorkerAction<Test>;
-
-/// The key pair of worker account `who` in these tests.
-fn pair_of(who: AccountId) -> sr25519::Pair {
-	sr25519::Pair::from_string(&format!("//worker{who}"), None).expect("a dev seed")
-}
 
 /// Registers a key for every mock worker (and for the challengers).
 fn give_keys() {
@@ -40,34 +36,6 @@ fn signed_call(
 	}
 }
 
-/// The call's authorization (what the transaction pool and block import check).
-fn authorize(call: &Call<Test>) -> TransactionValidityWithRefund {
-	use frame_support::traits::Authorize;
-	call.authorize(TransactionSource::External)
-		.expect("worker calls are authorizable")
-}
-
-/// Authorizes and dispatches `call` as the `AuthorizeCall` extension would.
-fn dispatch(call: Call<Test>) -> DispatchResultWithPostInfo {
-	authorize(&call).expect("authorized");
-	let Call::worker_call {
-		worker,
-		action,
-		valid_until,
-		signature,
-	} = call
-	else {
-		unreachable!()
-	};
-	Inference::worker_call(
-		frame_system::RawOrigin::Authorized.into(),
-		worker,
-		action,
-		valid_until,
-		signature,
-	)
-}
-
 fn submit_action(id: RequestId, run: &Run, salt: Option<[u8; 32]>) -> Action {
 	WorkerAction::Submit {
 		request: id,
@@ -83,7 +51,12 @@ fn a_signed_result_settles_an_attested_request() {
 		give_keys();
 		let id = request(ALICE, VerificationMode::Attested, 1);
 		let worker = assigned(id)[0];
-		let call = signed_call(worker, submit_action(id, &honest(1), None), 10, &pair_of(worker));
+		let call = signed_call(
+			worker,
+			submit_action(id, &honest(1), None),
+			10,
+			&pair_of(worker),
+		);
 		let (validity, _) = authorize(&call).expect("authorized");
 		assert_eq!(validity.priority, crate::WORKER_CALL_PRIORITY);
 		assert_eq!(validity.provides.len(), 1);
@@ -136,7 +109,12 @@ fn a_commitment_and_a_reveal_have_different_pool_tags() {
 			10,
 			&pair_of(w),
 		);
-		let reveal = signed_call(w, submit_action(id, &run, Some(salt_of(w))), 10, &pair_of(w));
+		let reveal = signed_call(
+			w,
+			submit_action(id, &run, Some(salt_of(w))),
+			10,
+			&pair_of(w),
+		);
 		let (a, _) = authorize(&commit).unwrap();
 		let (b, _) = authorize(&reveal).unwrap();
 		assert_ne!(a.provides, b.provides);
@@ -150,7 +128,12 @@ fn a_wrong_signature_is_refused() {
 		let id = request(ALICE, VerificationMode::Attested, 4);
 		let worker = assigned(id)[0];
 		let other = WORKERS.into_iter().find(|w| *w != worker).unwrap();
-		let call = signed_call(worker, submit_action(id, &honest(4), None), 10, &pair_of(other));
+		let call = signed_call(
+			worker,
+			submit_action(id, &honest(4), None),
+			10,
+			&pair_of(other),
+		);
 		assert_eq!(authorize(&call), Err(InvalidTransaction::BadProof.into()));
 	});
 }
@@ -166,7 +149,12 @@ fn a_signature_over_other_arguments_is_refused() {
 			action,
 			signature,
 			..
-		} = signed_call(worker, submit_action(id, &honest(5), None), 10, &pair_of(worker))
+		} = signed_call(
+			worker,
+			submit_action(id, &honest(5), None),
+			10,
+			&pair_of(worker),
+		)
 		else {
 			unreachable!()
 		};
@@ -188,8 +176,12 @@ fn an_expired_call_is_stale() {
 		let id = request(ALICE, VerificationMode::Attested, 6);
 		let worker = assigned(id)[0];
 		let now = System::block_number();
-		let call =
-			signed_call(worker, submit_action(id, &honest(6), None), now - 1, &pair_of(worker));
+		let call = signed_call(
+			worker,
+			submit_action(id, &honest(6), None),
+			now - 1,
+			&pair_of(worker),
+		);
 		assert_eq!(authorize(&call), Err(InvalidTransaction::Stale.into()));
 	});
 }
@@ -199,7 +191,12 @@ fn an_account_without_a_worker_key_cannot_sign() {
 	new_test_ext().execute_with(|| {
 		let id = request(ALICE, VerificationMode::Attested, 7);
 		let worker = assigned(id)[0];
-		let call = signed_call(worker, submit_action(id, &honest(7), None), 10, &pair_of(worker));
+		let call = signed_call(
+			worker,
+			submit_action(id, &honest(7), None),
+			10,
+			&pair_of(worker),
+		);
 		assert_eq!(authorize(&call), Err(InvalidTransaction::BadSigner.into()));
 	});
 }
@@ -209,13 +206,25 @@ fn a_result_for_a_request_the_worker_is_not_assigned_to_is_stale() {
 	new_test_ext().execute_with(|| {
 		give_keys();
 		let id = request(ALICE, VerificationMode::Attested, 8);
-		let stranger = WORKERS.into_iter().find(|w| !assigned(id).contains(w)).unwrap();
-		let call =
-			signed_call(stranger, submit_action(id, &honest(8), None), 10, &pair_of(stranger));
+		let stranger = WORKERS
+			.into_iter()
+			.find(|w| !assigned(id).contains(w))
+			.unwrap();
+		let call = signed_call(
+			stranger,
+			submit_action(id, &honest(8), None),
+			10,
+			&pair_of(stranger),
+		);
 		assert_eq!(authorize(&call), Err(InvalidTransaction::Stale.into()));
 		// Once settled, even the assigned worker's call is stale: replays are refused.
 		let worker = assigned(id)[0];
-		let call = signed_call(worker, submit_action(id, &honest(8), None), 10, &pair_of(worker));
+		let call = signed_call(
+			worker,
+			submit_action(id, &honest(8), None),
+			10,
+			&pair_of(worker),
+		);
 		assert_ok!(dispatch(call.clone()));
 		assert_eq!(authorize(&call), Err(InvalidTransaction::Stale.into()));
 	});
@@ -232,7 +241,12 @@ fn only_the_authorized_origin_dispatches_a_worker_call() {
 			action,
 			valid_until,
 			signature,
-		} = signed_call(worker, submit_action(id, &honest(9), None), 10, &pair_of(worker))
+		} = signed_call(
+			worker,
+			submit_action(id, &honest(9), None),
+			10,
+			&pair_of(worker),
+		)
 		else {
 			unreachable!()
 		};
