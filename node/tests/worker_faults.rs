@@ -1,6 +1,8 @@
 //! A validator that withholds results (`--verity-dev-misbehave withhold`: it never answers) on
 //! `--chain local`: every request assigned to it is penalised at its deadline, reassigned to an
 //! honest node's worker and settled by it; the requester pays the quoted fee and nothing more.
+//! A quorum member whose node restarts between its commitment and the reveal still reveals.
+//! A quorum member whose node restarts between its commitment and the reveal still reveals.
 
 mod common;
 
@@ -11,14 +13,14 @@ use common::*;
 use serde_json::json;
 use sp_keyring::Sr25519Keyring;
 use verity_engine::Tensor;
-use verity_primitives::{Outcome, VerificationMode};
+use verity_primitives::{AssignmentState, Outcome, Request, RequestId, VerificationMode};
 use verity_runtime::{AccountId, Balance, BlockNumber, RuntimeCall, UNIT};
 
 #[test]
 fn a_withholding_validators_requests_are_reassigned_and_settled() {
-	let alice = spawn_worker_validator("alice", None, &[]);
+	let mut alice = spawn_worker_validator("alice", None, &[]);
 	let boot = boot_address(&alice);
-	let _bob = spawn_worker_validator("bob", Some(&boot), &[]);
+	let mut bob = spawn_worker_validator("bob", Some(&boot), &[]);
 	let _charlie = spawn_worker_validator(
 		"charlie",
 		Some(&boot),
@@ -109,4 +111,71 @@ fn a_withholding_validators_requests_are_reassigned_and_settled() {
 	eprintln!(
 		"Charlie missed {missed} of {count} deadlines; all requests settled by Alice and Bob"
 	);
+
+	// A Quorum(2) with Charlie in it: the honest member commits, Charlie withholds, so the commit
+	// phase lasts until its deadline. The honest member's node is restarted meanwhile and must
+	// still reveal, with the salt it kept in its off-chain storage, once the replacement commits.
+	let eve = Sr25519Keyring::Eve;
+	let quorum = VerificationMode::Quorum(2);
+	let quorum_fee = state_call::<Option<Balance>>(&alice, "VerityApi_quote", (0u32, quorum))
+		.expect("VerityApi_quote")
+		.expect("the demo model takes quorums");
+	let mut found = None;
+	for attempt in 0..6u32 {
+		let id = next_request_id(&alice);
+		let pixels: Vec<f32> = (0..64).map(|i| ((i * 11 + attempt) % 16) as f32).collect();
+		let input = vec![Tensor::from_f32(&[1, 64], pixels).expect("tensor")];
+		let call = RuntimeCall::Inference(pallet_inference::Call::request_inference {
+			model: 0,
+			input: input.encode().try_into().expect("fits"),
+			mode: quorum,
+			max_fee: quorum_fee + UNIT,
+		});
+		let xt = signed_extrinsic(eve, call, next_nonce(&alice, &eve.to_account_id()), genesis);
+		submit_and_wait_included(&alice, &xt, Duration::from_secs(180));
+		let assigned: Vec<AccountId> = open_request(&alice, id)
+			.map(|r| r.assignments.iter().map(|a| a.worker.clone()).collect())
+			.unwrap_or_default();
+		if assigned.contains(&charlie) {
+			let honest = assigned
+				.into_iter()
+				.find(|w| *w != charlie)
+				.expect("two members");
+			found = Some((id, honest));
+			break;
+		}
+	}
+	let (id, honest) = found.expect("a quorum with Charlie in it (2/3 chance per request)");
+	let (restarted, observer) = if honest == Sr25519Keyring::Alice.to_account_id() {
+		(&mut alice, &bob)
+	} else {
+		(&mut bob, &alice)
+	};
+	wait_for(
+		"the honest member's commitment",
+		Duration::from_secs(120),
+		|| {
+			open_request(observer, id)?
+				.assignments
+				.iter()
+				.any(|a| a.worker == honest && matches!(a.state, AssignmentState::Committed(_)))
+				.then_some(())
+		},
+	);
+	restarted.restart();
+	restarted.rpc_when_up("system_health", json!([]), Duration::from_secs(120));
+	let settled = wait_for("the quorum settled", Duration::from_secs(600), || {
+		receipt(observer, id)
+	});
+	assert_eq!(settled.outcome, Outcome::Settled);
+	assert!(
+		settled.workers.contains(&honest),
+		"the restarted member revealed: {:?}",
+		settled.workers
+	);
+	assert!(!settled.workers.contains(&charlie));
+}
+
+fn open_request(node: &Node, id: RequestId) -> Option<Request<AccountId, Balance, BlockNumber>> {
+	state_call(node, "VerityApi_request", id).expect("VerityApi_request")
 }

@@ -37,6 +37,7 @@ pub struct Node {
 	pub name: String,
 	pub rpc_port: u16,
 	pub p2p_port: u16,
+	args: Vec<String>,
 	child: Child,
 	dir: tempfile::TempDir,
 }
@@ -48,17 +49,32 @@ impl Node {
 			.prefix(&format!("verity-test-{name}-"))
 			.tempdir()
 			.expect("temp dir");
-		let rpc_port = free_port();
-		let p2p_port = free_port();
-		let log = std::fs::File::create(dir.path().join("node.log")).expect("log file");
+		let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+		let (rpc_port, p2p_port) = (free_port(), free_port());
+		let child = Self::start(name, &args, dir.path(), rpc_port, p2p_port);
+		Node {
+			name: name.into(),
+			rpc_port,
+			p2p_port,
+			args,
+			child,
+			dir,
+		}
+	}
+
+	fn start(name: &str, args: &[String], dir: &Path, rpc_port: u16, p2p_port: u16) -> Child {
+		let log = std::fs::OpenOptions::new()
+			.create(true)
+			.append(true)
+			.open(dir.join("node.log"))
+			.expect("log file");
 		let mut cmd = Command::new(NODE);
 		cmd.args(args);
 		// `--tmp` makes the node pick (and delete) its own base path; otherwise use ours.
-		if !args.contains(&"--tmp") {
-			cmd.arg("--base-path").arg(dir.path().join("data"));
+		if !args.iter().any(|a| a == "--tmp") {
+			cmd.arg("--base-path").arg(dir.join("data"));
 		}
-		let child = cmd
-			.args(["--rpc-port", &rpc_port.to_string()])
+		cmd.args(["--rpc-port", &rpc_port.to_string()])
 			.args(["--listen-addr", &format!("/ip4/127.0.0.1/tcp/{p2p_port}")])
 			.args([
 				"--no-prometheus",
@@ -70,14 +86,34 @@ impl Node {
 			.stdout(Stdio::null())
 			.stderr(log)
 			.spawn()
-			.expect("verity-node starts");
-		Node {
-			name: name.into(),
-			rpc_port,
-			p2p_port,
-			child,
-			dir,
+			.expect("verity-node starts")
+	}
+
+	/// Stops the node (SIGTERM, as an operator would) and starts it again with the same
+	/// arguments, base path (database, keystore, off-chain storage) and ports.
+	pub fn restart(&mut self) {
+		self.stop();
+		self.child = Self::start(
+			&self.name,
+			&self.args,
+			self.dir.path(),
+			self.rpc_port,
+			self.p2p_port,
+		);
+	}
+
+	fn stop(&mut self) {
+		// SIGTERM first so the node closes its database; SIGKILL if it lingers.
+		unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+		let deadline = Instant::now() + Duration::from_secs(10);
+		while Instant::now() < deadline {
+			if let Ok(Some(_)) = self.child.try_wait() {
+				return;
+			}
+			std::thread::sleep(Duration::from_millis(100));
 		}
+		let _ = self.child.kill();
+		let _ = self.child.wait();
 	}
 
 	pub fn log_path(&self) -> PathBuf {
@@ -135,17 +171,7 @@ impl Drop for Node {
 				self.log_tail(40)
 			);
 		}
-		// SIGTERM first so the node closes its database; SIGKILL if it lingers.
-		unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
-		let deadline = Instant::now() + Duration::from_secs(10);
-		while Instant::now() < deadline {
-			if let Ok(Some(_)) = self.child.try_wait() {
-				return;
-			}
-			std::thread::sleep(Duration::from_millis(100));
-		}
-		let _ = self.child.kill();
-		let _ = self.child.wait();
+		self.stop();
 	}
 }
 
