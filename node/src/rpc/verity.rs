@@ -87,7 +87,7 @@ fn api_error(e: impl std::fmt::Display) -> ErrorObjectOwned {
 fn account(s: &str) -> RpcResult<AccountId> {
 	AccountId::from_ss58check(s)
 		.or_else(|_| {
-			let bytes = hex_decode(s).ok_or(())?;
+			let bytes = sp_core::bytes::from_hex(s).map_err(|_| ())?;
 			<[u8; 32]>::try_from(bytes)
 				.map(AccountId::from)
 				.map_err(|_| ())
@@ -95,21 +95,8 @@ fn account(s: &str) -> RpcResult<AccountId> {
 		.map_err(|_| error(2, format!("not an SS58 or 0x-hex account: {s}")))
 }
 
-fn hex_decode(s: &str) -> Option<Vec<u8>> {
-	let s = s.strip_prefix("0x")?;
-	(0..s.len())
-		.step_by(2)
-		.map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-		.collect()
-}
-
 fn hex(bytes: &[u8]) -> String {
-	let mut s = String::with_capacity(2 + 2 * bytes.len());
-	s.push_str("0x");
-	for b in bytes {
-		s.push_str(&format!("{b:02x}"));
-	}
-	s
+	sp_core::bytes::to_hex(bytes, false)
 }
 
 /// Parses `attested`, `optimistic` or `quorum:N`.

@@ -233,7 +233,10 @@ impl ModelStore {
 
 	fn path(&self, root: &H256) -> Option<PathBuf> {
 		let dir = self.dir.as_ref()?;
-		Some(dir.join(format!("{}.program", hex(root))))
+		Some(dir.join(format!(
+			"{}.program",
+			verity_engine::commit::to_hex(&root.0)
+		)))
 	}
 
 	/// A cached program, if its file decodes and hashes to `root` (a corrupt file is deleted).
@@ -309,8 +312,4 @@ fn touch(path: &Path) {
 	if let Ok(file) = fs::File::options().append(true).open(path) {
 		let _ = file.set_modified(SystemTime::now());
 	}
-}
-
-fn hex(h: &H256) -> String {
-	h.0.iter().map(|b| format!("{b:02x}")).collect()
 }
