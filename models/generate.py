@@ -95,11 +95,11 @@ class Graph:
         self.nodes.append(helper.make_node(op, inputs, [out], name=f"{op}_{self.count}", **attrs))
         return out
 
-    def model(self, name, inp, in_shape, outputs, out_shape, doc):
+    def model(self, name, inp, in_shape, outputs, out_shape, doc, in_type=TensorProto.FLOAT):
         graph = helper.make_graph(
             self.nodes,
             name,
-            [helper.make_tensor_value_info(inp, TensorProto.FLOAT, in_shape)],
+            [helper.make_tensor_value_info(inp, in_type, in_shape)],
             [helper.make_tensor_value_info(o, TensorProto.FLOAT, out_shape) for o in outputs],
             self.inits,
         )
@@ -162,7 +162,7 @@ def write_model(dirpath, model, inputs, meta):
     meta = dict(meta)
     meta.update(
         {
-            "input": {"name": in_name, "dtype": "float32", "shape": list(inputs[0].shape[1:])},
+            "input": {"name": in_name, "dtype": str(inputs[0].dtype), "shape": list(inputs[0].shape[1:])},
             "outputs": outputs_meta,
             "samples": [list(x.shape) for x in inputs],
             "ops": op_types(model),
@@ -229,6 +229,76 @@ def mlp_digits(x_train, y_train, x_test, y_test):
         "training": "scikit-learn MLPClassifier, random_state=0, 400 epochs",
         "test_accuracy": acc,
         "sklearn_test_accuracy": float(clf.score(x_test, y_test)),
+    }
+
+
+# ----------------------------------------------------------------------------------------------
+# bag-of-tokens: an embedding-bag text classifier, whose Gather fails on unknown token ids
+# ----------------------------------------------------------------------------------------------
+
+VOCAB, TOPICS, SEQ, EMBED = 64, 4, 16, 16
+
+
+def token_topics(n, rng):
+    """Synthetic documents: SEQ token ids, each from the document's topic (a quarter of the
+    vocabulary) with probability 0.6, else uniform over the vocabulary; the label is the topic."""
+    y = rng.integers(0, TOPICS, n)
+    own = rng.integers(0, VOCAB // TOPICS, (n, SEQ)) + (y * (VOCAB // TOPICS))[:, None]
+    noise = rng.integers(0, VOCAB, (n, SEQ))
+    x = np.where(rng.random((n, SEQ)) < 0.6, own, noise).astype(np.int64)
+    return x, y
+
+
+def bag_of_tokens():
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    x_train, y_train = token_topics(2000, rng)
+    x_test, y_test = token_topics(500, rng)
+    embeddings = rng.normal(0.0, 1.0, (VOCAB, EMBED)).astype(np.float32)
+    clf = LogisticRegression(max_iter=1000, random_state=0)
+    clf.fit(embeddings[x_train].mean(axis=1), y_train)
+    g = Graph()
+    h = g.node("Gather", [g.init("embeddings", embeddings), "tokens"], axis=0)
+    h = g.node("ReduceMean", [h], axes=[1], keepdims=0)
+    logits = g.node(
+        "Gemm",
+        [h, g.init("fc.weight", clf.coef_.astype(np.float32)), g.init("fc.bias", clf.intercept_.astype(np.float32))],
+        out="logits",
+        transB=1,
+    )
+    g.node("Softmax", [logits], out="probs", axis=1)
+    model = g.model(
+        "bag_of_tokens",
+        "tokens",
+        ["N", SEQ],
+        ["probs", "logits"],
+        ["N", TOPICS],
+        f"Embedding-bag topic classifier: {SEQ} token ids (0..{VOCAB - 1}) -> mean embedding -> linear.",
+        in_type=TensorProto.INT64,
+    )
+    sess = session(model)
+    acc = float((sess.run(None, {"tokens": x_test})[0].argmax(axis=1) == y_test).mean())
+    # The oracle refuses an id outside the vocabulary too (ONNX: Gather indices must be in range).
+    unknown = x_test[:1].copy()
+    unknown[0, 3] = VOCAB
+    try:
+        sess.run(None, {"tokens": unknown})
+        raise SystemExit("onnxruntime accepted an out-of-vocabulary token id")
+    except ort.capi.onnxruntime_pybind11_state.InvalidArgument as e:
+        refusal = str(e).splitlines()[0]
+    samples = []
+    start = 0
+    for n in SAMPLE_BATCHES:
+        samples.append(x_test[start : start + n])
+        start += n
+    return model, samples, {
+        "what": f"embedding-bag topic classifier ({SEQ} int64 token ids of a {VOCAB}-token vocabulary, "
+        f"{TOPICS} topics); ids outside the vocabulary make its Gather fail",
+        "training": "seeded random embeddings, scikit-learn LogisticRegression on the mean embedding, "
+        "synthetic documents (seed 0)",
+        "test_accuracy": acc,
+        "out_of_vocabulary": {"token": VOCAB, "onnxruntime": refusal},
     }
 
 
@@ -695,6 +765,11 @@ def main():
             "with BN folded into conv1 and the classifier as MatMul + Add, calibrated on the training images",
         )
     )
+
+    model, inputs, meta = bag_of_tokens()
+    meta = write_model(args.out / "bag-of-tokens", model, inputs, meta)
+    print(f"bag-of-tokens: test accuracy {meta['test_accuracy']:.4f} ({meta['params']} params, {meta['bytes']} bytes)")
+    rows.append(readme_row("bag-of-tokens", meta, "scikit-learn `LogisticRegression` on seeded embeddings, written with `onnx.helper`"))
 
     (args.out / "README.md").write_text(README_HEAD + "".join(rows) + README_TAIL)
 

@@ -88,6 +88,10 @@ pub struct WorkerArgs {
 	#[arg(long, default_value_t = 64, value_name = "MIB")]
 	pub verity_max_model_bytes: u64,
 
+	/// Longest a model download from its registered URI may take, in seconds.
+	#[arg(long, default_value_t = 60, value_name = "SECONDS")]
+	pub verity_fetch_timeout: u64,
+
 	/// Test only: make this node's worker cheat (see docs/operations.md).
 	#[arg(long, hide = true, value_enum, value_name = "HOW")]
 	pub verity_dev_misbehave: Option<crate::worker::Misbehaviour>,
@@ -108,6 +112,7 @@ impl WorkerArgs {
 			),
 			cache_bytes: self.verity_cache_size.saturating_mul(MIB),
 			max_model_bytes: self.verity_max_model_bytes.saturating_mul(MIB),
+			fetch_timeout: std::time::Duration::from_secs(self.verity_fetch_timeout.max(1)),
 			misbehave: self.verity_dev_misbehave,
 		}
 	}

@@ -5,7 +5,9 @@ use alloc::vec::Vec;
 use codec::Codec;
 use verity_engine::{ir::Node, Tensor};
 
-use crate::types::{ModelId, ModelInfo, Receipt, Request, RequestId, VerificationMode};
+use crate::types::{
+	ModelId, ModelInfo, PostedResult, Receipt, Request, RequestId, VerificationMode,
+};
 
 sp_api::decl_runtime_apis! {
 	/// Models, requests, results and receipts, and the canonical executor.
@@ -24,9 +26,8 @@ sp_api::decl_runtime_apis! {
 		/// The input (SCALE `Vec<Tensor>`) of request `id`, while it is kept.
 		fn request_input(id: RequestId) -> Option<Vec<u8>>;
 
-		/// The result `worker` posted for request `id`: (SCALE-encoded output tensors, output
-		/// hash, trace root, block).
-		fn result(id: RequestId, worker: AccountId) -> Option<(Vec<u8>, sp_core::H256, sp_core::H256, BlockNumber)>;
+		/// The result `worker` posted for request `id`.
+		fn result(id: RequestId, worker: AccountId) -> Option<PostedResult<BlockNumber>>;
 
 		/// The trace leaves `worker` posted for request `id`, while they are kept.
 		fn trace_leaves(id: RequestId, worker: AccountId) -> Option<Vec<sp_core::H256>>;

@@ -10,15 +10,21 @@
 //!
 //! Every node of an adjudicable program has exactly one output, so node `i`'s output is trace
 //! leaf `i`.
+//!
+//! An operator may also reject its (proven) inputs, e.g. a `Gather` index out of range: that is
+//! an outcome too ([`NodeOutcome::Failed`]). It contradicts a trace that has a leaf `i`, and a
+//! node that executes contradicts a failure result that claims the model fails at `i`.
 
+use alloc::vec::Vec;
+use codec::Encode;
 use verity_engine::{
-	commit::{tensor_hash, verify_weight},
-	exec::{execute_node, ExecError},
-	ir::{Node, ValueRef},
-	Hash, MerkleProof, Tensor,
+	commit::{merkle_root, tensor_hash, verify_weight, Trace},
+	exec::{execute_node, ExecError, ExecOptions, Prepared},
+	ir::{Node, Program, ValueRef},
+	Hash, MerkleProof, ModelTree, Tensor,
 };
 
-use crate::types::ProvenTensor;
+use crate::{host::JobOutput, types::ProvenTensor};
 
 /// Why a fraud proof was rejected before any verdict.
 #[derive(Clone, PartialEq, Debug)]
@@ -43,8 +49,31 @@ pub enum ChallengeError {
 	TraceLeafMismatch(u32),
 	/// Input `0` refers to a node at or after the challenged one, or to a missing value.
 	InvalidSource(u32),
-	/// The node could not be executed on the proven inputs.
+	/// The node could not be executed on the proven inputs for a reason other than its operator
+	/// rejecting them (the node or the executor is broken).
 	Execution(ExecError),
+}
+
+/// What re-executing the challenged node gave.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum NodeOutcome {
+	/// The node ran; the tensor hash of its output.
+	Output(Hash),
+	/// The node's operator rejected the proven inputs (a data-dependent failure, the same on
+	/// every platform).
+	Failed,
+}
+
+impl NodeOutcome {
+	/// Whether a trace with `leaves` is wrong at node `index`: it has a different leaf there,
+	/// or a leaf where the node fails, or (a failure result at `index`) none where it runs.
+	pub fn contradicts(&self, leaves: &[sp_core::H256], index: u32) -> bool {
+		let leaf = leaves.get(index as usize);
+		match self {
+			NodeOutcome::Output(hash) => leaf.map(|l| l.0) != Some(*hash),
+			NodeOutcome::Failed => leaf.is_some(),
+		}
+	}
 }
 
 /// What the runtime knows when it adjudicates.
@@ -61,15 +90,15 @@ pub struct Context<'a> {
 	pub leaves: &'a [Hash],
 }
 
-/// Verifies node `index` and its `inputs` against `ctx` and returns the hash of the output the
-/// canonical executor computes for it.
+/// Verifies node `index` and its `inputs` against `ctx` and returns what the canonical executor
+/// computes for it: the hash of its output, or that its operator rejects the inputs.
 pub fn adjudicate(
 	ctx: &Context,
 	index: u32,
 	node: &Node,
 	node_proof: &MerkleProof,
 	inputs: &[Option<ProvenTensor>],
-) -> Result<Hash, ChallengeError> {
+) -> Result<NodeOutcome, ChallengeError> {
 	if index >= ctx.node_count {
 		return Err(ChallengeError::NodeIndexOutOfRange);
 	}
@@ -102,13 +131,17 @@ pub fn adjudicate(
 			_ => return Err(ChallengeError::InputPresenceMismatch(position)),
 		}
 	}
-	let refs: alloc::vec::Vec<Option<&Tensor>> = inputs
+	let refs: Vec<Option<&Tensor>> = inputs
 		.iter()
 		.map(|i| i.as_ref().map(|p| &p.tensor))
 		.collect();
-	let outputs = execute_node(node, &refs).map_err(ChallengeError::Execution)?;
+	let outputs = match execute_node(node, &refs) {
+		Ok(outputs) => outputs,
+		Err(ExecError::Op { .. }) => return Ok(NodeOutcome::Failed),
+		Err(e) => return Err(ChallengeError::Execution(e)),
+	};
 	let output = outputs.first().ok_or(ChallengeError::NotSingleOutput)?;
-	Ok(tensor_hash(output))
+	Ok(NodeOutcome::Output(tensor_hash(output)))
 }
 
 /// Checks that `supplied` is the value `source` names.
@@ -161,14 +194,98 @@ fn check_source(
 	Ok(())
 }
 
-/// The first leaf where two traces differ (a length difference counts where the shorter one
-/// ends), if it is a leaf of `ours`.
-pub fn first_difference(ours: &[sp_core::H256], theirs: &[sp_core::H256]) -> Option<u32> {
+/// The first node where two traces differ (a length difference counts where the shorter one
+/// ends), if our execution can prove it: a node we have a leaf for, or the node where our
+/// execution failed (`ours_failed`: `ours` ends there).
+pub fn first_difference(
+	ours: &[sp_core::H256],
+	ours_failed: bool,
+	theirs: &[sp_core::H256],
+) -> Option<u32> {
 	let common = ours.len().min(theirs.len());
 	let at = (0..common)
 		.find(|&i| ours[i] != theirs[i])
 		.or((ours.len() != theirs.len()).then_some(common))?;
-	(at < ours.len()).then_some(at as u32)
+	(at < ours.len() || (ours_failed && at == ours.len())).then_some(at as u32)
+}
+
+/// One native execution of a program, as a worker reports it: the outputs and the trace, or the
+/// node where an operator failed with the trace up to it.
+#[derive(Clone, Debug)]
+pub struct Execution {
+	/// The program outputs (empty after a failure).
+	pub outputs: Vec<Tensor>,
+	/// The trace leaves (`0..i` after a failure at node `i`).
+	pub leaves: Vec<sp_core::H256>,
+	/// The node whose operator failed, if any.
+	pub failed_at: Option<u32>,
+}
+
+impl Execution {
+	/// Runs `prepared` on `inputs`. An operator failure is an outcome; any other execution error
+	/// (inputs that do not fit the program, an engine bug) is returned as the error.
+	pub fn run(
+		prepared: &Prepared,
+		inputs: &[Tensor],
+		opts: &ExecOptions,
+	) -> Result<Execution, ExecError> {
+		let leaves = |trace: Trace| trace.leaves.into_iter().map(sp_core::H256).collect();
+		match prepared.run_traced(inputs, opts) {
+			Ok((outputs, trace)) => Ok(Execution {
+				outputs,
+				leaves: leaves(trace),
+				failed_at: None,
+			}),
+			Err((ExecError::Op { node, .. }, trace)) => Ok(Execution {
+				outputs: Vec::new(),
+				leaves: leaves(trace),
+				failed_at: Some(node),
+			}),
+			Err((e, _)) => Err(e),
+		}
+	}
+
+	/// The job output of this execution: output bytes and hashes as the chain computes them and,
+	/// for an audit of a trace `theirs` that differs from ours where we can prove it, the
+	/// fraud-proof material for the first such node.
+	pub fn into_job_output(
+		self,
+		program: &Program,
+		tree: &ModelTree,
+		inputs: &[Tensor],
+		theirs: Option<&[sp_core::H256]>,
+	) -> Result<JobOutput, ChallengeError> {
+		let divergence = match theirs
+			.and_then(|theirs| first_difference(&self.leaves, self.failed_at.is_some(), theirs))
+		{
+			Some(i) => Some(proof_material(program, tree, inputs, i)?),
+			None => None,
+		};
+		let output_hash = match self.failed_at {
+			Some(node) => crate::failure_hash(node),
+			None => {
+				let hashes: Vec<sp_core::H256> = self
+					.outputs
+					.iter()
+					.map(|t| sp_core::H256(tensor_hash(t)))
+					.collect();
+				crate::io_hash(&hashes)
+			}
+		};
+		let raw: Vec<Hash> = self.leaves.iter().map(|l| l.0).collect();
+		Ok(JobOutput {
+			output: if self.failed_at.is_some() {
+				Vec::new()
+			} else {
+				self.outputs.encode()
+			},
+			output_hash,
+			trace_root: sp_core::H256(merkle_root(&raw)),
+			leaves: self.leaves,
+			failed_at: self.failed_at,
+			divergence,
+		})
+	}
 }
 
 /// What a fraud proof at node `index` of `program` needs: the node, its proof against the model
@@ -176,12 +293,11 @@ pub fn first_difference(ours: &[sp_core::H256], theirs: &[sp_core::H256]) -> Opt
 /// it (an honest challenger's values, which hash to the accused trace's leaves before the first
 /// divergence).
 pub fn proof_material(
-	program: &verity_engine::ir::Program,
-	tree: &verity_engine::ModelTree,
+	program: &Program,
+	tree: &ModelTree,
 	inputs: &[Tensor],
 	index: u32,
 ) -> Result<crate::host::Divergence, ChallengeError> {
-	use alloc::vec::Vec;
 	let upto = index as usize;
 	let node = program
 		.nodes

@@ -61,17 +61,20 @@ pub struct Job {
 	pub sampled: bool,
 }
 
-/// What a finished job computed.
+/// What a finished job computed: an output, or that an operator failed at a node (which is a
+/// result too, posted with `submit_failure`).
 #[derive(Clone, PartialEq, Encode, Decode, Debug)]
 pub struct JobOutput {
-	/// SCALE `Vec<Tensor>` of the program outputs, in output order.
+	/// SCALE `Vec<Tensor>` of the program outputs, in output order (empty after a failure).
 	pub output: Vec<u8>,
-	/// `io_hash` of the outputs' tensor hashes.
+	/// `io_hash` of the outputs' tensor hashes, or `failure_hash` of the failed node.
 	pub output_hash: H256,
-	/// One trace leaf (tensor hash) per program node.
+	/// One trace leaf (tensor hash) per program node that ran.
 	pub leaves: Vec<H256>,
 	/// Merkle root of `leaves`.
 	pub trace_root: H256,
+	/// The node whose operator rejected its inputs, if execution failed.
+	pub failed_at: Option<u32>,
 	/// For an audit whose traces differ: the first diverging node and its proof material.
 	pub divergence: Option<Divergence>,
 }
@@ -101,15 +104,15 @@ pub enum JobStatus {
 	Done(JobOutput),
 	/// An audit the node's sampling chose not to run.
 	NotSampled,
-	/// The model ran and failed at a node on this input.
+	/// The engine could not run the job for a reason that is not a result: an undecodable input
+	/// or an engine error other than an operator rejecting its inputs. No result can be posted;
+	/// the worker declines the request.
 	ExecutionFailed {
-		/// The node that failed, when known.
-		node: Option<u32>,
 		/// The executor's message.
 		message: Vec<u8>,
 	},
 	/// The model could not be served: bytes unavailable, hash or root mismatch, compilation
-	/// failure. Nothing should be posted for it.
+	/// failure. The worker declines the request (no result can be posted).
 	ModelRefused {
 		/// Why.
 		reason: Vec<u8>,

@@ -42,6 +42,9 @@ pub trait WorkerRegistry<AccountId, Balance> {
 	/// `who` delivered an accepted result.
 	fn note_served(who: &AccountId);
 
+	/// `who`'s bond: what slashes and penalties can take from (zero for a non-worker).
+	fn bond(who: &AccountId) -> Balance;
+
 	/// The key `who`'s off-chain worker signs with, if `who` is a registered worker (active or
 	/// not).
 	fn worker_key(who: &AccountId) -> Option<WorkerPublic>;

@@ -93,8 +93,9 @@ pub enum VerificationMode {
 	Attested,
 	/// One worker; settles when the challenge period ends without a proven fraud.
 	Optimistic,
-	/// `n` workers commit, then reveal; settles at once when all agree, otherwise the runtime
-	/// referees at the first diverging trace leaf.
+	/// `n ≥ 2` workers commit, then reveal; settles at once when all (at least two) agree,
+	/// otherwise the runtime referees at the first diverging trace leaf. A quorum left with one
+	/// reveal falls back to an optimistic challenge period.
 	Quorum(u8),
 }
 
@@ -290,7 +291,8 @@ pub enum RequestStatus<BlockNumber> {
 		/// Last block for reveals.
 		deadline: BlockNumber,
 	},
-	/// Optimistic only: a result is in; it settles after `until` unless proven wrong.
+	/// An optimistic result (or the one reveal left of a quorum) is in; it settles after
+	/// `until` unless proven wrong.
 	Challengeable {
 		/// Last block of the challenge period.
 		until: BlockNumber,
@@ -322,11 +324,15 @@ pub struct Request<AccountId, Balance, BlockNumber> {
 	pub max_fee: Balance,
 	/// Price of one replica: model royalty plus worker fee, fixed at request time.
 	pub fee_per_replica: Balance,
+	/// The worker fee part of `fee_per_replica` (the runtime's `WorkerFee` at request time);
+	/// the rest is the model's royalty.
+	pub worker_fee: Balance,
 	/// Tensor hash of each input.
 	pub input_hashes: BoundedVec<H256, ConstU32<MAX_MODEL_IO>>,
 	/// The assigned workers.
 	pub assignments: BoundedVec<Assignment<AccountId>, ConstU32<MAX_REPLICAS>>,
-	/// Workers that missed a deadline on this request (never reassigned to it).
+	/// Workers excluded from this request: they missed a deadline on it, declined it or were
+	/// proven wrong on it (never reassigned to it).
 	pub missed: BoundedVec<AccountId, ConstU32<MAX_REPLICAS>>,
 	/// Phase.
 	pub status: RequestStatus<BlockNumber>,
@@ -347,6 +353,25 @@ pub struct ResultInfo<BlockNumber, MaxOutputBytes: sp_core::Get<u32>> {
 	pub output_hash: H256,
 	/// Merkle root of the trace leaves.
 	pub trace_root: H256,
+	/// A failure result: the model's execution fails at this node on the request's input. The
+	/// output is then empty, the trace holds the leaves of the nodes before it and
+	/// `output_hash` is [`failure_hash`] of the node.
+	pub failed_at: Option<u32>,
+	/// Block it was posted.
+	pub submitted_at: BlockNumber,
+}
+
+/// A posted result as the runtime API returns it (a [`ResultInfo`] without its storage bound).
+#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
+pub struct PostedResult<BlockNumber> {
+	/// SCALE encoding of the output tensors (empty for a failure result).
+	pub output: Vec<u8>,
+	/// Output hash ([`failure_hash`] of the node for a failure result).
+	pub output_hash: H256,
+	/// Merkle root of the trace leaves.
+	pub trace_root: H256,
+	/// A failure result: the node at which execution fails.
+	pub failed_at: Option<u32>,
 	/// Block it was posted.
 	pub submitted_at: BlockNumber,
 }
@@ -367,6 +392,13 @@ pub struct ResultInfo<BlockNumber, MaxOutputBytes: sp_core::Get<u32>> {
 pub enum Outcome {
 	/// Paid out; the result stands.
 	Settled,
+	/// Paid out; the result stands, and it is that the model's execution fails at node `node`
+	/// on this input (an operator rejects its inputs, e.g. a `Gather` index out of range): the
+	/// work was done and verified like any result.
+	ExecutionFailed {
+		/// The node that fails.
+		node: u32,
+	},
 	/// Paid out, then proven wrong (attested mode); the requester was compensated.
 	Fraudulent,
 	/// No valid result in time; the requester got everything back.
@@ -411,6 +443,23 @@ pub fn io_hash(tensor_hashes: &[H256]) -> H256 {
 	bytes.extend_from_slice(b"verity.io.v1");
 	tensor_hashes.encode_to(&mut bytes);
 	H256(blake2_256(&bytes))
+}
+
+/// The output hash of a failure result at node `node` (see [`ResultInfo::failed_at`]): it
+/// cannot equal an [`io_hash`], so a failure and an output never agree.
+pub fn failure_hash(node: u32) -> H256 {
+	let mut bytes = Vec::with_capacity(24);
+	bytes.extend_from_slice(b"verity.failed-at.v1");
+	node.encode_to(&mut bytes);
+	H256(blake2_256(&bytes))
+}
+
+impl Outcome {
+	/// Whether the request was paid out with a result (an output or an execution failure)
+	/// that stands.
+	pub fn is_settled(&self) -> bool {
+		matches!(self, Outcome::Settled | Outcome::ExecutionFailed { .. })
+	}
 }
 
 /// What a quorum worker commits to before revealing: blake2-256 of the SCALE encoding of

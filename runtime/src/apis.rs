@@ -19,7 +19,9 @@ use sp_session::OpaqueGeneratedSessionKeys;
 use sp_version::RuntimeVersion;
 
 use verity_engine::{ir::Node, Tensor};
-use verity_primitives::{ModelId, ModelInfo, Receipt, Request, RequestId, VerificationMode};
+use verity_primitives::{
+	ModelId, ModelInfo, PostedResult, Receipt, Request, RequestId, VerificationMode,
+};
 
 use super::{
 	opaque::SessionKeys, AccountId, Aura, Balance, Block, BlockNumber, Executive, Grandpa,
@@ -229,10 +231,7 @@ impl_runtime_apis! {
 			Inference::request_input(id)
 		}
 
-		fn result(
-			id: RequestId,
-			worker: AccountId,
-		) -> Option<(Vec<u8>, sp_core::H256, sp_core::H256, BlockNumber)> {
+		fn result(id: RequestId, worker: AccountId) -> Option<PostedResult<BlockNumber>> {
 			Inference::result(id, worker)
 		}
 
@@ -249,6 +248,22 @@ impl_runtime_apis! {
 		}
 
 		fn execute_node(node: Node, inputs: Vec<Option<Tensor>>) -> Result<Vec<Tensor>, Vec<u8>> {
+			// `state_call` is unmetered: take no node a fraud proof could not carry.
+			let (cost, footprint) = (
+				verity_engine::node_cost(&node),
+				verity_engine::ir::node_footprint(&node),
+			);
+			let (max_cost, max_footprint) = (
+				<Runtime as pallet_models::Config>::MaxNodeCost::get(),
+				<Runtime as pallet_models::Config>::MaxNodeFootprint::get(),
+			);
+			if cost > max_cost || footprint > max_footprint {
+				return Err(alloc::format!(
+					"node cost {cost} / footprint {footprint} exceeds MaxNodeCost {max_cost} / \
+					 MaxNodeFootprint {max_footprint}"
+				)
+				.into_bytes());
+			}
 			let inputs: Vec<Option<&Tensor>> = inputs.iter().map(Option::as_ref).collect();
 			verity_engine::execute_node(&node, &inputs)
 				.map_err(|e| alloc::format!("{e}").into_bytes())

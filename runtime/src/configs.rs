@@ -329,6 +329,39 @@ mod verity_integrity {
 		);
 	}
 
+	/// Cheating never pays (docs/protocol.md, "Economics"). A caught cheater loses at least
+	/// `L = (1 − ChallengerShare) × FraudSlash` even when it front-runs the auditor with its own
+	/// challenger account; a cheat on its own request (it is also the requester) gains nothing
+	/// and still costs it the protocol's share. A cheat skips at most the work the worker fee
+	/// pays for; with audit rate `r` by one auditor it pays only if `(1 − r) × gain > r × L`.
+	#[test]
+	fn cheating_never_pays() {
+		let one = Perbill::one();
+		let slash = FraudSlash::get();
+		let least_loss = (one - ChallengerShare::get()) * slash;
+		let self_dealing_loss =
+			slash - RequesterShare::get() * slash - ChallengerShare::get() * slash;
+		assert!(
+			self_dealing_loss > 0,
+			"self-dealing must cost the protocol's share"
+		);
+		let skipped_work = WorkerFee::get();
+		let audit_rate = Perbill::from_percent(25); // the node's default `--verity-audit-rate`
+		assert!(
+			audit_rate * least_loss > (one - audit_rate) * skipped_work,
+			"a cheat that escapes three audits in four must still not pay"
+		);
+		// Even at a thousandth of the default rate.
+		let rare = Perbill::from_rational(25u32, 100_000u32);
+		assert!(rare * least_loss > (one - rare) * skipped_work);
+		// Each exposure costs at most one `FraudSlash`, so bounding exposures by
+		// `bond / FraudSlash` covers every penalty too; a new worker can take at least one.
+		assert!(MissPenalty::get() <= slash);
+		assert!(MinWorkerBond::get() >= slash);
+		// A failed proof costs its challenger more than a block's fees, so griefing is paid for.
+		assert!(ChallengeBond::get() > skipped_work);
+	}
+
 	#[test]
 	fn a_fraud_slash_fits_a_minimum_bond() {
 		assert!(FraudSlash::get() <= MinWorkerBond::get());

@@ -173,7 +173,9 @@ pub fn execute_with(
 	opts: &ExecOptions,
 ) -> Result<(Vec<Tensor>, Trace), ExecError> {
 	program.validate()?;
-	run_validated(program, &[], inputs, opts)
+	let mut trace = Trace::default();
+	let outputs = run_validated(program, &[], inputs, opts, &mut trace)?;
+	Ok((outputs, trace))
 }
 
 /// A validated program with its weights pre-packed for the matmul kernels: what a worker keeps
@@ -218,7 +220,24 @@ impl Prepared {
 		inputs: &[Tensor],
 		opts: &ExecOptions,
 	) -> Result<(Vec<Tensor>, Trace), ExecError> {
-		run_validated(&self.program, &self.packed, inputs, opts)
+		let mut trace = Trace::default();
+		let outputs = run_validated(&self.program, &self.packed, inputs, opts, &mut trace)?;
+		Ok((outputs, trace))
+	}
+
+	/// Runs the program; when it fails, also returns the trace of the nodes that ran before
+	/// the failure. An operator failing at node `i` on its inputs is a verifiable outcome: the
+	/// trace then holds exactly the leaves `0..i` (see `verity-primitives`' failure results).
+	pub fn run_traced(
+		&self,
+		inputs: &[Tensor],
+		opts: &ExecOptions,
+	) -> Result<(Vec<Tensor>, Trace), (ExecError, Trace)> {
+		let mut trace = Trace::default();
+		match run_validated(&self.program, &self.packed, inputs, opts, &mut trace) {
+			Ok(outputs) => Ok((outputs, trace)),
+			Err(e) => Err((e, trace)),
+		}
 	}
 }
 
@@ -264,7 +283,8 @@ fn run_validated(
 	packed: &[Option<PackedB>],
 	inputs: &[Tensor],
 	opts: &ExecOptions,
-) -> Result<(Vec<Tensor>, Trace), ExecError> {
+	trace: &mut Trace,
+) -> Result<Vec<Tensor>, ExecError> {
 	if inputs.len() != program.inputs.len() {
 		return Err(ExecError::InputCount {
 			expected: program.inputs.len() as u32,
@@ -299,9 +319,7 @@ fn run_validated(
 	}
 	let isa = opts.isa();
 	let mut values: Vec<Option<Tensor>> = (0..n_nodes).map(|_| None).collect();
-	let mut trace = Trace {
-		leaves: Vec::with_capacity(n_nodes),
-	};
+	trace.leaves.reserve(n_nodes);
 	let missing = |n: usize| ExecError::Op {
 		node: n as u32,
 		op: program.nodes[n].op.name(),
@@ -359,7 +377,7 @@ fn run_validated(
 		let t = values[node].as_ref().ok_or_else(|| missing(node))?;
 		outputs.push(t.clone());
 	}
-	Ok((outputs, trace))
+	Ok(outputs)
 }
 
 /// Re-executes one node on the given inputs (what the runtime does in a fraud proof): checks

@@ -32,6 +32,8 @@ const ATOL: f64 = 1e-5;
 struct RepoModel {
 	/// Directory under `models/`.
 	name: &'static str,
+	/// The program input's name.
+	input: &'static str,
 	/// Program output names, in order.
 	outputs: &'static [&'static str],
 	/// Outputs that must match bit for bit (besides integer outputs, which always must).
@@ -41,18 +43,27 @@ struct RepoModel {
 const MODELS: &[RepoModel] = &[
 	RepoModel {
 		name: "mlp-digits",
+		input: "input",
 		outputs: &["probs", "logits"],
 		exact: &[],
 	},
 	RepoModel {
 		name: "cnn-digits",
+		input: "input",
 		outputs: &["probs", "logits"],
 		exact: &[],
 	},
 	RepoModel {
 		name: "cnn-digits-int8",
+		input: "input",
 		outputs: &["probs", "logits", "logits_quantized"],
 		exact: &["logits"],
+	},
+	RepoModel {
+		name: "bag-of-tokens",
+		input: "tokens",
+		outputs: &["probs", "logits"],
+		exact: &[],
 	},
 ];
 
@@ -109,10 +120,10 @@ fn check_model(dir: &Path, m: &RepoModel, failures: &mut Vec<String>) {
 	while dir.join(format!("input_{k}.npy")).is_file() {
 		let case = format!("{}[{k}]", m.name);
 		let input = npy(&dir.join(format!("input_{k}.npy")));
-		let model = compile(&onnx, &[("input", input.shape().to_vec())])
+		let model = compile(&onnx, &[(m.input, input.shape().to_vec())])
 			.unwrap_or_else(|e| panic!("{case}: compile failed: {e}"));
 		assert_eq!(model.output_names, m.outputs, "{case}: output names");
-		let again = compile(&onnx, &[("input", input.shape().to_vec())]).unwrap();
+		let again = compile(&onnx, &[(m.input, input.shape().to_vec())]).unwrap();
 		assert_eq!(
 			again.model_root(),
 			model.model_root(),
@@ -239,7 +250,7 @@ fn repo_models_run_in_tract_with_fixed_batch() {
 		while dir.join(format!("input_{k}.npy")).is_file() {
 			let case = format!("{}[{k}] (tract)", m.name);
 			let input = npy(&dir.join(format!("input_{k}.npy")));
-			let model = compile(&onnx, &[("input", input.shape().to_vec())])
+			let model = compile(&onnx, &[(m.input, input.shape().to_vec())])
 				.unwrap_or_else(|e| panic!("{case}: compile failed: {e}"));
 			let (want, _) = execute(&model.program, std::slice::from_ref(&input))
 				.unwrap_or_else(|e| panic!("{case}: execution failed: {e}"));
@@ -333,10 +344,47 @@ fn resnet18_matches_onnxruntime_if_generated() {
 	}
 	let m = RepoModel {
 		name: "resnet18",
+		input: "input",
 		outputs: &["probs", "logits"],
 		exact: &[],
 	};
 	let mut failures = Vec::new();
 	check_model(&dir, &m, &mut failures);
 	assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// An id outside `bag-of-tokens`' vocabulary: onnxruntime refuses it (`meta.json` records its
+/// message), and the canonical executor fails at the `Gather` node with the trace of the nodes
+/// before it, which is what a worker posts as a failure result.
+#[test]
+fn an_out_of_vocabulary_token_fails_at_the_gather_as_in_onnxruntime() {
+	let dir = models_dir().join("bag-of-tokens");
+	let meta: serde_json::Value =
+		serde_json::from_slice(&std::fs::read(dir.join("meta.json")).unwrap()).unwrap();
+	let token = meta["out_of_vocabulary"]["token"].as_i64().unwrap();
+	assert!(meta["out_of_vocabulary"]["onnxruntime"]
+		.as_str()
+		.unwrap()
+		.contains("Gather"));
+	let onnx = std::fs::read(dir.join("model.onnx")).unwrap();
+	let input = npy(&dir.join("input_0.npy"));
+	let model = compile(&onnx, &[("tokens", input.shape().to_vec())]).unwrap();
+	let mut ids = input.as_i64().unwrap().to_vec();
+	ids[3] = token;
+	let unknown = Tensor::from_i64(input.shape(), ids).unwrap();
+	let gather = model
+		.program
+		.nodes
+		.iter()
+		.position(|n| n.op.name() == "Gather")
+		.unwrap() as u32;
+	let prepared = verity_engine::Prepared::new(model.program.clone()).unwrap();
+	let (error, trace) = prepared
+		.run_traced(&[unknown], &verity_engine::ExecOptions::default())
+		.expect_err("an out-of-vocabulary id fails");
+	assert!(
+		matches!(error, verity_engine::ExecError::Op { node, .. } if node == gather),
+		"{error}"
+	);
+	assert_eq!(trace.leaves.len(), gather as usize);
 }

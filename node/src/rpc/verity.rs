@@ -19,7 +19,7 @@ use sp_core::{crypto::Ss58Codec, H256};
 use verity_engine::Tensor;
 use verity_primitives::{
 	api::VerityApi as VerityRuntimeApi,
-	fraud::{first_difference, proof_material},
+	fraud::{first_difference, proof_material, Execution},
 	host::ModelRef,
 	AssignmentState, Outcome, Receipt, Request, RequestId, RequestStatus, VerificationMode,
 };
@@ -154,6 +154,7 @@ fn request_json(r: &Request<AccountId, Balance, BlockNumber>) -> Value {
 		"mode": mode_json(&r.mode),
 		"maxFee": r.max_fee.to_string(),
 		"feePerReplica": r.fee_per_replica.to_string(),
+		"workerFee": r.worker_fee.to_string(),
 		"inputHashes": r.input_hashes.iter().map(|h| hex(h.as_bytes())).collect::<Vec<_>>(),
 		"assignments": assignments,
 		"missed": r.missed.iter().map(|a| a.to_ss58check()).collect::<Vec<_>>(),
@@ -164,10 +165,11 @@ fn request_json(r: &Request<AccountId, Balance, BlockNumber>) -> Value {
 }
 
 fn receipt_json(r: &Receipt<AccountId, Balance, BlockNumber>) -> Value {
-	let outcome = match r.outcome {
-		Outcome::Settled => "settled",
-		Outcome::Fraudulent => "fraudulent",
-		Outcome::Refunded => "refunded",
+	let (outcome, failed_at) = match r.outcome {
+		Outcome::Settled => ("settled", None),
+		Outcome::ExecutionFailed { node } => ("executionFailed", Some(node)),
+		Outcome::Fraudulent => ("fraudulent", None),
+		Outcome::Refunded => ("refunded", None),
 	};
 	json!({
 		"requester": r.requester.to_ss58check(),
@@ -180,6 +182,7 @@ fn receipt_json(r: &Receipt<AccountId, Balance, BlockNumber>) -> Value {
 		"workers": r.workers.iter().map(|a| a.to_ss58check()).collect::<Vec<_>>(),
 		"paid": r.paid.to_string(),
 		"outcome": outcome,
+		"failedAt": failed_at,
 		"finishedAt": r.finished_at,
 		"challengeableUntil": r.challengeable_until,
 	})
@@ -204,17 +207,16 @@ where
 		let who = account(&worker)?;
 		let best = self.client.info().best_hash;
 		let api = self.client.runtime_api();
-		let Some((output, output_hash, trace_root, at)) =
-			api.result(best, id, who.clone()).map_err(api_error)?
-		else {
+		let Some(result) = api.result(best, id, who.clone()).map_err(api_error)? else {
 			return Ok(None);
 		};
 		let leaves = api.trace_leaves(best, id, who).map_err(api_error)?;
 		Ok(Some(json!({
-			"output": hex(&output),
-			"outputHash": hex(output_hash.as_bytes()),
-			"traceRoot": hex(trace_root.as_bytes()),
-			"submittedAt": at,
+			"output": hex(&result.output),
+			"outputHash": hex(result.output_hash.as_bytes()),
+			"traceRoot": hex(result.trace_root.as_bytes()),
+			"failedAt": result.failed_at,
+			"submittedAt": result.submitted_at,
 			"traceLeaves": leaves.map(|l| l.iter().map(|h| hex(h.as_bytes())).collect::<Vec<_>>()),
 		})))
 	}
@@ -295,12 +297,13 @@ where
 		let index = match node {
 			Some(n) => n,
 			None => {
-				let (_, trace) = loaded
-					.prepared
-					.run(&inputs, &verity_engine::ExecOptions::default())
-					.map_err(|e| error(5, format!("execution failed: {e}")))?;
-				let ours: Vec<H256> = trace.leaves.iter().map(|l| H256(*l)).collect();
-				match first_difference(&ours, &leaves) {
+				let ours = Execution::run(
+					&loaded.prepared,
+					&inputs,
+					&verity_engine::ExecOptions::default(),
+				)
+				.map_err(|e| error(5, format!("execution failed: {e}")))?;
+				match first_difference(&ours.leaves, ours.failed_at.is_some(), &leaves) {
 					Some(i) => i,
 					None => return Ok(None),
 				}

@@ -10,7 +10,8 @@ use substrate_prometheus_endpoint::{
 pub struct Metrics {
 	/// Seconds from a job's start to its result (model load excluded).
 	pub inference_seconds: Histogram,
-	/// Jobs finished, by `kind` (serve, audit) and `outcome` (done, failed, refused).
+	/// Jobs finished, by `kind` (serve, audit) and `outcome` (done, failure_result: an operator
+	/// failed and the failure is posted, failed: nothing to post, refused: the model).
 	pub jobs: CounterVec<U64>,
 	/// Audits the sampling chose to run.
 	pub audits_run: Counter<U64>,

@@ -12,6 +12,7 @@
 //! The extension that reaches this service is registered only for off-chain worker runs (see
 //! `service.rs`); block execution cannot call it.
 
+mod fetch;
 pub mod metrics;
 pub mod model_store;
 
@@ -24,11 +25,11 @@ use std::{
 
 use codec::{Decode, Encode};
 use sp_core::H256;
-use verity_engine::{commit::merkle_root, tensor_hash, ExecError, ExecOptions, Tensor};
+use verity_engine::{tensor_hash, ExecOptions, Tensor};
 use verity_primitives::{
-	fraud::{first_difference, proof_material},
-	host::{HostError, InferenceHost, Job, JobKey, JobOutput, JobStatus},
-	io_hash, ModelId,
+	fraud::Execution,
+	host::{HostError, InferenceHost, Job, JobKey, JobStatus},
+	ModelId,
 };
 
 use metrics::Metrics;
@@ -75,6 +76,8 @@ pub struct WorkerConfig {
 	pub cache_bytes: u64,
 	/// Largest ONNX file accepted.
 	pub max_model_bytes: u64,
+	/// Longest a model download from its URI may take.
+	pub fetch_timeout: Duration,
 	/// Test-only cheating.
 	pub misbehave: Option<Misbehaviour>,
 }
@@ -113,6 +116,7 @@ impl InferenceService {
 			config.cache_dir.clone(),
 			config.cache_bytes,
 			config.max_model_bytes,
+			config.fetch_timeout,
 			metrics.clone(),
 		)?;
 		let mut sampling_secret = [0u8; 32];
@@ -275,6 +279,7 @@ impl Shared {
 		};
 		if let Some(m) = &self.metrics {
 			let outcome = match &status {
+				JobStatus::Done(o) if o.failed_at.is_some() => "failure_result",
 				JobStatus::Done(_) => "done",
 				JobStatus::ExecutionFailed { .. } => "failed",
 				_ => "refused",
@@ -295,7 +300,6 @@ impl Shared {
 			Ok(inputs) => inputs,
 			Err(e) => {
 				return JobStatus::ExecutionFailed {
-					node: None,
 					message: format!("undecodable input: {e}").into_bytes(),
 				}
 			}
@@ -305,52 +309,39 @@ impl Shared {
 			portable: false,
 		};
 		let started = Instant::now();
-		let run = model.prepared.run(&inputs, &options);
+		let run = Execution::run(&model.prepared, &inputs, &options);
 		if let Some(m) = &self.metrics {
 			m.inference_seconds.observe(started.elapsed().as_secs_f64());
 		}
-		let (mut outputs, trace) = match run {
-			Ok(done) => done,
+		let mut execution = match run {
+			Ok(execution) => execution,
 			Err(e) => {
-				let node = match &e {
-					ExecError::Op { node, .. } | ExecError::OutputMismatch { node, .. } => {
-						Some(*node)
-					}
-					_ => None,
-				};
 				return JobStatus::ExecutionFailed {
-					node,
 					message: e.to_string().into_bytes(),
-				};
+				}
 			}
 		};
-		let mut leaves: Vec<H256> = trace.leaves.iter().map(|l| H256(*l)).collect();
-		if job.compare_with.is_none() {
-			self.misbehave(model, &mut outputs, &mut leaves);
+		if let Some(node) = execution.failed_at {
+			log::info!(
+				target: LOG_TARGET,
+				"model {}: execution fails at node {node} on this input; posting the failure",
+				job.model.id,
+			);
 		}
-		let divergence = job
-			.compare_with
-			.as_ref()
-			.and_then(|theirs| first_difference(&leaves, theirs))
-			.and_then(|i| {
-				let program = model.prepared.program();
-				match proof_material(program, &model.tree, &inputs, i) {
-					Ok(d) => Some(d),
-					Err(e) => {
-						log::error!(target: LOG_TARGET, "no proof material at node {i}: {e:?}");
-						None
-					}
+		if job.compare_with.is_none() {
+			self.misbehave(model, &mut execution.outputs, &mut execution.leaves);
+		}
+		let program = model.prepared.program();
+		match execution.into_job_output(program, &model.tree, &inputs, job.compare_with.as_deref())
+		{
+			Ok(output) => JobStatus::Done(output),
+			Err(e) => {
+				log::error!(target: LOG_TARGET, "no fraud-proof material: {e:?}");
+				JobStatus::ExecutionFailed {
+					message: format!("no fraud-proof material: {e:?}").into_bytes(),
 				}
-			});
-		let output_hashes: Vec<H256> = outputs.iter().map(|t| H256(tensor_hash(t))).collect();
-		let raw: Vec<[u8; 32]> = leaves.iter().map(|l| l.0).collect();
-		JobStatus::Done(JobOutput {
-			output: outputs.encode(),
-			output_hash: io_hash(&output_hashes),
-			trace_root: H256(merkle_root(&raw)),
-			leaves,
-			divergence,
-		})
+			}
+		}
 	}
 
 	/// Test-only cheating (see [`Misbehaviour`]).

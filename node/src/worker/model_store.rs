@@ -1,5 +1,5 @@
-//! The model store: ONNX bytes fetched from chain storage, checked against the registered ONNX
-//! hash, compiled with `verity-onnx`, and refused unless the compiled program's root equals the
+//! The model store: ONNX bytes read from chain storage or downloaded from the model's URI
+//! (bounded in size and time, see [`super::fetch`]), checked against the registered ONNX hash, compiled with `verity-onnx`, and refused unless the compiled program's root equals the
 //! registered model root. Compiled programs are cached in memory (a few, most recently used) and
 //! on disk under the node's base path (bounded in bytes, least recently used evicted), so a
 //! restart does not recompile.
@@ -8,7 +8,7 @@ use std::{
 	fs,
 	path::{Path, PathBuf},
 	sync::{Arc, Mutex},
-	time::SystemTime,
+	time::{Duration, SystemTime},
 };
 
 use codec::{Decode, Encode};
@@ -85,17 +85,19 @@ pub struct ModelStore {
 	dir: Option<PathBuf>,
 	max_disk_bytes: u64,
 	max_model_bytes: u64,
+	fetch_timeout: Duration,
 	memory: Mutex<Vec<(H256, Arc<LoadedModel>)>>,
 	metrics: Option<Metrics>,
 }
 
 impl ModelStore {
 	/// A store caching on disk in `dir` (created if missing) up to `max_disk_bytes`, accepting
-	/// ONNX files up to `max_model_bytes`.
+	/// ONNX files up to `max_model_bytes` and downloads that take at most `fetch_timeout`.
 	pub fn new(
 		dir: Option<PathBuf>,
 		max_disk_bytes: u64,
 		max_model_bytes: u64,
+		fetch_timeout: Duration,
 		metrics: Option<Metrics>,
 	) -> std::io::Result<Self> {
 		if let Some(dir) = &dir {
@@ -105,6 +107,7 @@ impl ModelStore {
 			dir,
 			max_disk_bytes,
 			max_model_bytes,
+			fetch_timeout,
 			memory: Mutex::new(Vec::new()),
 			metrics,
 		};
@@ -150,10 +153,10 @@ impl ModelStore {
 				chain_bytes().map_err(Refusal::Unavailable)?
 			}
 			ModelLocation::Uri(uri) => {
-				return Err(Refusal::Unavailable(format!(
-					"off-chain model URIs ({}) are not fetched by this node version",
-					String::from_utf8_lossy(uri)
-				)))
+				let uri = std::str::from_utf8(uri)
+					.map_err(|_| Refusal::Unavailable("the model URI is not UTF-8".into()))?;
+				super::fetch::fetch(uri, self.max_model_bytes, self.fetch_timeout)
+					.map_err(Refusal::Unavailable)?
 			}
 		};
 		if bytes.len() as u64 > self.max_model_bytes {

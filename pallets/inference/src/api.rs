@@ -1,11 +1,10 @@
 //! Read access for the runtime API (`verity_primitives::api::VerityApi`) and for clients.
 
 use alloc::vec::Vec;
-use frame_support::traits::Get;
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_core::H256;
 use sp_runtime::traits::CheckedMul;
-use verity_primitives::{ModelId, ModelRegistry, ModelStatus, RequestId, VerificationMode};
+use verity_primitives::{ModelId, ModelRegistry, PostedResult, RequestId, VerificationMode};
 
 use crate::{
 	BalanceOf, Config, Pallet, ReceiptOf, Receipts, RequestInputs, RequestOf, Requests, Results,
@@ -23,19 +22,14 @@ impl<T: Config> Pallet<T> {
 		RequestInputs::<T>::get(id).map(|i| i.into_inner())
 	}
 
-	/// The result `worker` posted for request `id`: SCALE-encoded output tensors, output hash,
-	/// trace root and the block it was posted.
-	pub fn result(
-		id: RequestId,
-		worker: T::AccountId,
-	) -> Option<(Vec<u8>, H256, H256, BlockNumberFor<T>)> {
-		Results::<T>::get(id, worker).map(|r| {
-			(
-				r.output.into_inner(),
-				r.output_hash,
-				r.trace_root,
-				r.submitted_at,
-			)
+	/// The result `worker` posted for request `id`.
+	pub fn result(id: RequestId, worker: T::AccountId) -> Option<PostedResult<BlockNumberFor<T>>> {
+		Results::<T>::get(id, worker).map(|r| PostedResult {
+			output: r.output.into_inner(),
+			output_hash: r.output_hash,
+			trace_root: r.trace_root,
+			failed_at: r.failed_at,
+			submitted_at: r.submitted_at,
 		})
 	}
 
@@ -50,20 +44,14 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The least `max_fee` a request for `model` in `mode` is accepted with now, or `None` if
-	/// such a request would be refused (unknown or deprecated model, mode not allowed, invalid
-	/// quorum size).
+	/// such a request would be refused whatever its input (unknown or deprecated model, mode not
+	/// allowed, invalid quorum size, a trace or output too large to post). Whether enough
+	/// workers are active is only known when the request is made.
 	pub fn quote(model: ModelId, mode: VerificationMode) -> Option<BalanceOf<T>> {
 		let info = T::Models::model(model)?;
-		let replicas = mode.replicas();
-		if info.status != ModelStatus::Active
-			|| !info.modes.allows(&mode)
-			|| replicas == 0
-			|| replicas > T::MaxReplicas::get()
-		{
-			return None;
-		}
+		Self::check_servable(&info, &mode).ok()?;
 		Self::fee_per_replica(&info)
 			.ok()?
-			.checked_mul(&BalanceOf::<T>::from(replicas))
+			.checked_mul(&BalanceOf::<T>::from(mode.replicas()))
 	}
 }

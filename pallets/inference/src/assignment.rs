@@ -30,24 +30,8 @@ impl<T: Config> Pallet<T> {
 		max_fee: BalanceOf<T>,
 	) -> Result<RequestId, DispatchError> {
 		let model = T::Models::model(model_id).ok_or(Error::<T>::UnknownModel)?;
-		ensure!(
-			model.status == ModelStatus::Active,
-			Error::<T>::ModelNotActive
-		);
-		ensure!(model.modes.allows(&mode), Error::<T>::ModeNotAllowed);
+		Self::check_servable(&model, &mode)?;
 		let replicas = mode.replicas();
-		ensure!(
-			replicas >= 1 && replicas <= T::MaxReplicas::get(),
-			Error::<T>::InvalidReplicas
-		);
-		ensure!(
-			model.node_count <= T::MaxNodes::get(),
-			Error::<T>::ModelTooManyNodes
-		);
-		ensure!(
-			Self::output_encoded_len(&model).is_some_and(|n| n <= T::MaxOutputBytes::get() as u64),
-			Error::<T>::ModelOutputTooLarge
-		);
 		let input_hashes = Self::check_input(&model, &input)?;
 		let fee_per_replica = Self::fee_per_replica(&model)?;
 		let fee = fee_per_replica
@@ -59,7 +43,37 @@ impl<T: Config> Pallet<T> {
 		T::Models::request_opened(model_id)?;
 
 		let id = NextRequestId::<T>::get();
-		let workers = T::Workers::select(&Self::seed(id, 0), replicas, &[]);
+		Self::step(id, || {
+			Self::open(
+				id,
+				requester,
+				model_id,
+				model,
+				input,
+				input_hashes,
+				mode,
+				max_fee,
+				fee_per_replica,
+			)
+		})
+	}
+
+	/// Assigns and stores request `id` (everything that can fail about the request itself is
+	/// checked and the escrow is held).
+	#[allow(clippy::too_many_arguments)]
+	fn open(
+		id: RequestId,
+		requester: T::AccountId,
+		model_id: ModelId,
+		model: ModelOf<T>,
+		input: BoundedVec<u8, T::MaxInputBytes>,
+		input_hashes: InputHashes,
+		mode: VerificationMode,
+		max_fee: BalanceOf<T>,
+		fee_per_replica: BalanceOf<T>,
+	) -> Result<RequestId, DispatchError> {
+		let replicas = mode.replicas();
+		let workers = Self::select_answerable(Self::seed(id, 0), replicas, &[]);
 		ensure!(
 			workers.len() as u32 == replicas,
 			Error::<T>::NotEnoughWorkers
@@ -69,7 +83,7 @@ impl<T: Config> Pallet<T> {
 			.map_err(|_| Error::<T>::NotEnoughWorkers)?;
 
 		let now = frame_system::Pallet::<T>::block_number();
-		let deadline = Self::open_phase(id, now, T::ResultTimeout::get())?;
+		let deadline = Self::open_phase(id, now, T::ResultTimeout::get());
 		let request: RequestOf<T> = Request {
 			requester: requester.clone(),
 			model: model_id,
@@ -77,6 +91,7 @@ impl<T: Config> Pallet<T> {
 			mode,
 			max_fee,
 			fee_per_replica,
+			worker_fee: T::WorkerFee::get(),
 			input_hashes,
 			assignments: Self::assignments_of(&workers),
 			missed: Default::default(),
@@ -203,16 +218,12 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Draws up to `count` active workers that are neither excluded from nor assigned to the
-	/// request. The attempt number in the seed is the number of exclusions so far, which grows
+	/// request, and whose bonds answer for one more exposure. The attempt number in the seed is the number of exclusions so far, which grows
 	/// with every reassignment.
 	pub(crate) fn draw(id: RequestId, request: &RequestOf<T>, count: u32) -> Vec<T::AccountId> {
 		let mut exclude: Vec<T::AccountId> = request.missed.to_vec();
 		exclude.extend(request.assignments.iter().map(|a| a.worker.clone()));
-		T::Workers::select(
-			&Self::seed(id, request.missed.len() as u32),
-			count,
-			&exclude,
-		)
+		Self::select_answerable(Self::seed(id, request.missed.len() as u32), count, &exclude)
 	}
 
 	/// Penalises `worker` for missing a deadline of request `id` (its bond pays the requester).
@@ -224,6 +235,36 @@ impl<T: Config> Pallet<T> {
 			worker: worker.clone(),
 			penalty,
 		});
+	}
+
+	/// Whether requests for `model` in `mode` can be taken, whatever their input: the model is
+	/// active and allows the mode, a quorum has between 2 and `MaxReplicas` workers (one worker
+	/// is not a quorum: its result would settle unverified), and the model's trace and outputs
+	/// fit in a result.
+	pub(crate) fn check_servable(
+		model: &ModelOf<T>,
+		mode: &VerificationMode,
+	) -> Result<(), Error<T>> {
+		ensure!(
+			model.status == ModelStatus::Active,
+			Error::<T>::ModelNotActive
+		);
+		ensure!(model.modes.allows(mode), Error::<T>::ModeNotAllowed);
+		if let VerificationMode::Quorum(n) = mode {
+			ensure!(
+				*n >= 2 && *n as u32 <= T::MaxReplicas::get(),
+				Error::<T>::InvalidReplicas
+			);
+		}
+		ensure!(
+			model.node_count <= T::MaxNodes::get(),
+			Error::<T>::ModelTooManyNodes
+		);
+		ensure!(
+			Self::output_encoded_len(model).is_some_and(|n| n <= T::MaxOutputBytes::get() as u64),
+			Error::<T>::ModelOutputTooLarge
+		);
+		Ok(())
 	}
 
 	/// Starts a fresh round with new workers (as many as the mode needs, or as many as can be
@@ -240,18 +281,17 @@ impl<T: Config> Pallet<T> {
 			// until new ones are found, so that a refund still sees (and drops) their results.
 			let workers = Self::draw(id, &request, request.mode.replicas());
 			if !workers.is_empty() {
-				if let Ok(deadline) = Self::open_phase(id, now, T::ResultTimeout::get()) {
-					request.assignments = Self::assignments_of(&workers);
-					request.status = RequestStatus::Assigned { deadline };
-					Requests::<T>::insert(id, request);
-					Self::deposit_event(Event::Reassigned {
-						id,
-						workers: BoundedVec::truncate_from(workers),
-						deadline,
-					});
-					// Drawing and scheduling are part of the caller's benchmark.
-					return Weight::zero();
-				}
+				let deadline = Self::open_phase(id, now, T::ResultTimeout::get());
+				request.assignments = Self::assignments_of(&workers);
+				request.status = RequestStatus::Assigned { deadline };
+				Requests::<T>::insert(id, request);
+				Self::deposit_event(Event::Reassigned {
+					id,
+					workers: BoundedVec::truncate_from(workers),
+					deadline,
+				});
+				// Drawing and scheduling are part of the caller's benchmark.
+				return Weight::zero();
 			}
 		}
 		Self::refund(id, request, now)

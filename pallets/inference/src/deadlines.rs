@@ -1,9 +1,16 @@
 //! The deadline queue and what happens when a phase ends.
 //!
-//! A phase that must end by block `e` is queued at `e + 1` (or the next block with room, at
-//! most [`DEADLINE_SEARCH_SPAN`] blocks on) and handled in that block's `on_initialize`. An
-//! entry whose request has moved on (settled early, advanced to another phase) is skipped: it
-//! is only acted on when the request's current phase really ends just before the block.
+//! A phase that must end by block `e` is queued at `e + 1` ([`Deadlines`]`(e + 1, id)`) and
+//! handled in `on_initialize` of that block. The queue has no per-block cap, so opening a phase
+//! never fails and filling the queue refuses nobody's request or commitment: at most
+//! [`Config::MaxDeadlinesPerBlock`] entries are processed per block, oldest block first, and
+//! what does not fit is processed in the next blocks ([`NextDue`] is the oldest block not yet
+//! done). A late processing changes nothing for the workers: calls are accepted up to the
+//! phase's last block `e` and refused after it whether or not its end was processed yet.
+//!
+//! A step that moves a request on (to another phase, or finished) removes its spent entry
+//! ([`Pallet::step`]), so the queue only holds live phases: every entry is a request someone
+//! paid for, and each is processed once.
 
 use frame_support::{ensure, traits::Get, weights::Weight};
 use frame_system::pallet_prelude::BlockNumberFor;
@@ -11,77 +18,107 @@ use sp_runtime::traits::{One, Saturating};
 use verity_primitives::{AssignmentState, RequestId, RequestStatus, VerificationMode};
 
 use crate::{
-	ChallengeWindows, Config, Deadlines, Error, Event, Pallet, Receipts, RequestOf, Requests,
-	WeightInfo, DEADLINE_SEARCH_SPAN,
+	Accepted, ChallengeWindows, Config, Deadlines, Error, Event, NextDue, Pallet, Receipts,
+	RequestOf, Requests, WeightInfo,
 };
 
 impl<T: Config> Pallet<T> {
-	/// Queues request `id` at block `at`, or at the first of the next
-	/// [`DEADLINE_SEARCH_SPAN`] blocks whose queue has room. Returns the block.
-	pub(crate) fn schedule(
-		id: RequestId,
-		mut at: BlockNumberFor<T>,
-	) -> Result<BlockNumberFor<T>, Error<T>> {
-		for _ in 0..DEADLINE_SEARCH_SPAN {
-			let placed = Deadlines::<T>::try_mutate(at, |queue| {
-				if queue.contains(&id) {
-					return Ok(());
-				}
-				queue.try_push(id).map_err(|_| ())
-			});
-			if placed.is_ok() {
-				return Ok(at);
-			}
-			at = at.saturating_add(One::one());
-		}
-		Err(Error::<T>::DeadlineQueueFull)
-	}
-
-	/// Opens a phase of `length` blocks for request `id` starting after `now`; returns its last
-	/// block (later than `now + length` only when the queue had to skip full blocks).
+	/// Opens a phase of `length` blocks for request `id` starting after `now`: queues its end
+	/// and returns its last block.
 	pub(crate) fn open_phase(
 		id: RequestId,
 		now: BlockNumberFor<T>,
 		length: BlockNumberFor<T>,
-	) -> Result<BlockNumberFor<T>, Error<T>> {
-		let first = now.saturating_add(length).saturating_add(One::one());
-		let at = Self::schedule(id, first)?;
-		ensure!(at > now, Error::<T>::DeadlineQueueFull);
-		Ok(at.saturating_sub(One::one()))
+	) -> BlockNumberFor<T> {
+		let last = now.saturating_add(length);
+		Deadlines::<T>::insert(last.saturating_add(One::one()), id, ());
+		last
 	}
 
-	/// Handles every phase that ended just before block `now`.
-	pub(crate) fn process_deadlines(now: BlockNumberFor<T>) -> Weight {
-		let queue = Deadlines::<T>::take(now);
-		let mut weight = T::WeightInfo::on_initialize_base();
-		for id in queue {
-			weight = weight.saturating_add(Self::process_deadline(id, now));
+	/// The last block of the phase `status` is in.
+	pub(crate) fn phase_end(status: &RequestStatus<BlockNumberFor<T>>) -> BlockNumberFor<T> {
+		match *status {
+			RequestStatus::Assigned { deadline } | RequestStatus::Revealing { deadline } => {
+				deadline
+			}
+			RequestStatus::Challengeable { until } | RequestStatus::Disputed { until, .. } => until,
 		}
+	}
+
+	/// The block whose queue holds request `id`'s live entry: its current phase's, or its
+	/// attested receipt's challenge window's.
+	pub(crate) fn queued_block(id: RequestId) -> Option<BlockNumberFor<T>> {
+		let last = match Requests::<T>::get(id) {
+			Some(request) => Self::phase_end(&request.status),
+			None if ChallengeWindows::<T>::contains_key(id) => {
+				Receipts::<T>::get(id)?.challengeable_until
+			}
+			None => return None,
+		};
+		Some(last.saturating_add(One::one()))
+	}
+
+	/// Fails when the phase that ends at `last` is over at `now`, whether or not its end has been
+	/// processed yet.
+	pub(crate) fn ensure_in_phase(
+		last: BlockNumberFor<T>,
+		now: BlockNumberFor<T>,
+	) -> Result<(), Error<T>> {
+		ensure!(now <= last, Error::<T>::PhaseEnded);
+		Ok(())
+	}
+
+	/// Handles up to `MaxDeadlinesPerBlock` phase ends due at `now`, oldest block first; looks
+	/// at no more than that many blocks.
+	pub(crate) fn process_deadlines(now: BlockNumberFor<T>) -> Weight {
+		let budget = T::MaxDeadlinesPerBlock::get();
+		let mut weight = T::WeightInfo::on_initialize_base();
+		let (mut processed, mut looked) = (0u32, 0u32);
+		let mut block = NextDue::<T>::get();
+		while block <= now && looked < budget {
+			looked += 1;
+			weight = weight.saturating_add(T::DbWeight::get().reads(1));
+			let due: alloc::vec::Vec<RequestId> = Deadlines::<T>::iter_key_prefix(block)
+				.take((budget - processed) as usize)
+				.collect();
+			for id in due {
+				Deadlines::<T>::remove(block, id);
+				processed += 1;
+				let used = Self::step(id, || Ok(Self::process_deadline(id, now)));
+				weight = weight.saturating_add(used.unwrap_or_default());
+			}
+			if processed >= budget && Deadlines::<T>::iter_key_prefix(block).next().is_some() {
+				break;
+			}
+			block = block.saturating_add(One::one());
+		}
+		NextDue::<T>::put(block);
 		weight
 	}
 
-	/// Handles one queue entry.
+	/// Handles one queue entry: the phase it was queued for is over by `now` (the entry is only
+	/// acted on when the request is still in a phase that ended before `now`).
 	fn process_deadline(id: RequestId, now: BlockNumberFor<T>) -> Weight {
-		let ends_now = |last: BlockNumberFor<T>| last.saturating_add(One::one()) == now;
+		let over = |last: BlockNumberFor<T>| last < now;
 		if let Some(request) = Requests::<T>::get(id) {
 			return match request.status {
-				RequestStatus::Assigned { deadline } if ends_now(deadline) => {
+				RequestStatus::Assigned { deadline } if over(deadline) => {
 					Self::expire_assigned(id, request, now)
 				}
-				RequestStatus::Revealing { deadline } if ends_now(deadline) => {
+				RequestStatus::Revealing { deadline } if over(deadline) => {
 					Self::expire_reveal(id, request, now)
 				}
-				RequestStatus::Challengeable { until } if ends_now(until) => {
+				RequestStatus::Challengeable { until } if over(until) => {
 					Self::settle_challengeable(id, request, now)
 				}
-				RequestStatus::Disputed { until, .. } if ends_now(until) => {
+				RequestStatus::Disputed { until, .. } if over(until) => {
 					Self::refund(id, request, now)
 				}
 				_ => T::DbWeight::get().reads(1),
 			};
 		}
 		if ChallengeWindows::<T>::contains_key(id)
-			&& Receipts::<T>::get(id).is_some_and(|r| ends_now(r.challengeable_until))
+			&& Receipts::<T>::get(id).is_some_and(|r| over(r.challengeable_until))
 		{
 			return Self::close_window(id);
 		}
@@ -108,31 +145,26 @@ impl<T: Config> Pallet<T> {
 		if excluded_all && Self::time_remains(&request, now) {
 			let replacements = Self::draw(id, &request, missing);
 			if !replacements.is_empty() {
-				if let Ok(deadline) = Self::open_phase(id, now, T::ResultTimeout::get()) {
-					for a in Self::assignments_of(&replacements) {
-						// Cannot overflow: the replacements take the places of dropped workers.
-						let _ = request.assignments.try_push(a);
-					}
-					request.status = RequestStatus::Assigned { deadline };
-					Requests::<T>::insert(id, request);
-					Self::deposit_event(Event::Reassigned {
-						id,
-						workers: frame_support::BoundedVec::truncate_from(replacements),
-						deadline,
-					});
-					return weight;
+				let deadline = Self::open_phase(id, now, T::ResultTimeout::get());
+				for a in Self::assignments_of(&replacements) {
+					// Cannot overflow: the replacements take the places of dropped workers.
+					let _ = request.assignments.try_push(a);
 				}
-			}
-		}
-		match Self::open_phase(id, now, T::ResultTimeout::get()) {
-			Ok(deadline) => {
-				request.status = RequestStatus::Revealing { deadline };
+				request.status = RequestStatus::Assigned { deadline };
 				Requests::<T>::insert(id, request);
-				Self::deposit_event(Event::RevealPhaseStarted { id, deadline });
-				weight
+				Self::deposit_event(Event::Reassigned {
+					id,
+					workers: frame_support::BoundedVec::truncate_from(replacements),
+					deadline,
+				});
+				return weight;
 			}
-			Err(_) => weight.saturating_add(Self::refund(id, request, now)),
 		}
+		let deadline = Self::open_phase(id, now, T::ResultTimeout::get());
+		request.status = RequestStatus::Revealing { deadline };
+		Requests::<T>::insert(id, request);
+		Self::deposit_event(Event::RevealPhaseStarted { id, deadline });
+		weight
 	}
 
 	/// Quorum reveals are missing at the end of the reveal phase: the silent workers are
@@ -162,9 +194,8 @@ impl<T: Config> Pallet<T> {
 		let revealed = Self::revealed(id, &request);
 		match revealed.first() {
 			Some((worker, result)) => {
-				let (worker, output_hash, trace_root) =
-					(worker.clone(), result.output_hash, result.trace_root);
-				Self::settle(id, request, &[worker], output_hash, trace_root, now, None)
+				let (worker, result) = (worker.clone(), Accepted::of::<T>(result));
+				Self::settle(id, request, &[worker], result, now, None)
 			}
 			// A challengeable request always has its result; refund rather than get stuck.
 			None => Self::refund(id, request, now),
@@ -193,14 +224,17 @@ impl<T: Config> Pallet<T> {
 		(dropped.len() as u32, excluded_all)
 	}
 
-	/// Upper bound of `on_initialize`: a full queue of the most expensive deadlines.
+	/// Upper bound of `on_initialize`: `MaxDeadlinesPerBlock` of the most expensive deadlines,
+	/// and as many queue blocks looked at.
 	pub(crate) fn worst_on_initialize() -> Weight {
 		let r = T::MaxReplicas::get();
-		let per_deadline = T::WeightInfo::expire_phase(r).saturating_add(
-			T::WeightInfo::settle(r)
-				.max(T::WeightInfo::dispute(T::MaxNodes::get(), r))
-				.max(T::WeightInfo::refund(r)),
-		);
+		let per_deadline = T::WeightInfo::expire_phase(r)
+			.saturating_add(
+				T::WeightInfo::settle(r)
+					.max(T::WeightInfo::dispute(T::MaxNodes::get(), r))
+					.max(T::WeightInfo::refund(r)),
+			)
+			.saturating_add(T::DbWeight::get().reads(1));
 		T::WeightInfo::on_initialize_base()
 			.saturating_add(per_deadline.saturating_mul(T::MaxDeadlinesPerBlock::get() as u64))
 	}
@@ -214,19 +248,20 @@ impl<T: Config> Pallet<T> {
 #[cfg(any(test, feature = "try-runtime"))]
 impl<T: Config> Pallet<T> {
 	/// Structural invariants: every unfinished request and every open challenge window has its
-	/// deadline queued, and trace leaves exist only while something is challengeable.
+	/// deadline queued, the queue holds nothing else, and trace leaves exist only while
+	/// something is challengeable.
 	pub(crate) fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		let queued = |id: RequestId, last: BlockNumberFor<T>| {
-			Deadlines::<T>::get(last.saturating_add(One::one())).contains(&id)
+			Deadlines::<T>::contains_key(last.saturating_add(One::one()), id)
 		};
+		for (block, id, ()) in Deadlines::<T>::iter() {
+			ensure!(
+				Self::queued_block(id) == Some(block),
+				"a spent deadline entry is still queued"
+			);
+		}
 		for (id, request) in Requests::<T>::iter() {
-			let last =
-				match request.status {
-					RequestStatus::Assigned { deadline }
-					| RequestStatus::Revealing { deadline } => deadline,
-					RequestStatus::Challengeable { until }
-					| RequestStatus::Disputed { until, .. } => until,
-				};
+			let last = Self::phase_end(&request.status);
 			ensure!(
 				queued(id, last),
 				"unfinished request without a queued deadline"
@@ -247,6 +282,7 @@ impl<T: Config> Pallet<T> {
 				"challenge window without a queued end"
 			);
 		}
+		Self::check_exposure()?;
 		for (id, _, _) in crate::TraceLeaves::<T>::iter() {
 			ensure!(
 				Requests::<T>::contains_key(id) || ChallengeWindows::<T>::contains_key(id),

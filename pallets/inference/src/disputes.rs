@@ -4,12 +4,15 @@
 use alloc::vec::Vec;
 use frame_support::{ensure, traits::Get, weights::Weight, BoundedVec};
 use sp_core::H256;
-use sp_runtime::{traits::Saturating, DispatchError};
+use sp_runtime::{
+	traits::{Saturating, Zero},
+	DispatchError,
+};
 use verity_engine::{ir::Node, node_cost, MerkleProof};
 use verity_primitives::{
 	fraud::{adjudicate, ChallengeError, Context},
 	Assignment, AssignmentState, ModelRegistry, Outcome, ProvenTensor, RequestId, RequestStatus,
-	VerificationMode, WorkerRegistry,
+	WorkerRegistry,
 };
 
 use crate::{
@@ -19,7 +22,7 @@ use crate::{
 
 /// What a fraud proof is aimed at.
 enum Target<T: Config> {
-	/// An optimistic result in its challenge period.
+	/// A result in its challenge period: optimistic, or a quorum's lone reveal.
 	Optimistic(RequestOf<T>),
 	/// A quorum dispute at its first diverging leaf.
 	Quorum(RequestOf<T>),
@@ -86,23 +89,41 @@ impl<T: Config> Pallet<T> {
 		node_proof: MerkleProof,
 		inputs: BoundedVec<Option<ProofInput>, T::MaxChallengeInputs>,
 	) -> Result<(Verdict, Weight), DispatchError> {
+		Self::step(id, || {
+			Self::challenge_step(id, challenger, worker, node_index, node, node_proof, inputs)
+		})
+	}
+
+	#[allow(clippy::too_many_arguments)]
+	fn challenge_step(
+		id: RequestId,
+		challenger: T::AccountId,
+		worker: T::AccountId,
+		node_index: u32,
+		node: ProofNode,
+		node_proof: MerkleProof,
+		inputs: BoundedVec<Option<ProofInput>, T::MaxChallengeInputs>,
+	) -> Result<(Verdict, Weight), DispatchError> {
 		let now = frame_system::Pallet::<T>::block_number();
 		let (target, model_id, model_root, input_hashes, requester) =
 			if let Some(request) = Requests::<T>::get(id) {
-				match (request.mode, request.status) {
-					(VerificationMode::Optimistic, RequestStatus::Challengeable { .. }) => {}
-					(VerificationMode::Quorum(_), RequestStatus::Disputed { leaf, .. }) => {
+				let (disputed, until) = match request.status {
+					// Optimistic results, and a quorum's lone reveal.
+					RequestStatus::Challengeable { until } => (false, until),
+					RequestStatus::Disputed { leaf, until } => {
 						ensure!(node_index == leaf, Error::<T>::WrongNode);
+						(true, until)
 					}
 					_ => return Err(Error::<T>::NotChallengeable.into()),
-				}
+				};
+				ensure!(now <= until, Error::<T>::NotChallengeable);
 				let (model, root, hashes, requester) = (
 					request.model,
 					request.model_root,
 					request.input_hashes.to_vec(),
 					request.requester.clone(),
 				);
-				let target = if Self::is_quorum(&request.mode) {
+				let target = if disputed {
 					Target::Quorum(request)
 				} else {
 					Target::Optimistic(request)
@@ -111,7 +132,7 @@ impl<T: Config> Pallet<T> {
 			} else if let Some(receipt) = Receipts::<T>::get(id) {
 				let window = ChallengeWindows::<T>::get(id).ok_or(Error::<T>::NotChallengeable)?;
 				ensure!(
-					receipt.outcome == Outcome::Settled && now <= receipt.challengeable_until,
+					receipt.outcome.is_settled() && now <= receipt.challengeable_until,
 					Error::<T>::NotChallengeable
 				);
 				(
@@ -126,7 +147,6 @@ impl<T: Config> Pallet<T> {
 			};
 		let leaves = TraceLeaves::<T>::get(id, &worker).ok_or(Error::<T>::NoResult)?;
 		let model = T::Models::model(model_id).ok_or(Error::<T>::UnknownModel)?;
-		Self::hold_bond(&challenger)?;
 
 		let raw_leaves: Vec<[u8; 32]> = leaves.iter().map(|h| h.0).collect();
 		let raw_inputs: Vec<[u8; 32]> = input_hashes.iter().map(|h| h.0).collect();
@@ -144,27 +164,29 @@ impl<T: Config> Pallet<T> {
 			.collect();
 		let executed = adjudicate(&ctx, node_index, &node, &node_proof, &inputs)
 			.map_err(Self::challenge_error)?;
-		let executed = H256(executed);
-		let differs = |leaves: &[H256]| leaves.get(node_index as usize) != Some(&executed);
+		// Only a well-formed proof gets as far as the bond: a malformed one fails with its own
+		// error whatever the challenger holds.
+		Self::hold_bond(&challenger)?;
+		let differs = |leaves: &[H256]| executed.contradicts(leaves, node_index);
 
 		let mut weight = T::WeightInfo::challenge(node_cost_in_units(&node));
 		let verdict = match target {
 			Target::Optimistic(mut request) => {
 				if differs(&leaves) {
-					Self::punish(id, &worker, &requester, &challenger, node_index);
+					let slashed = Self::punish(id, &worker, &requester, &challenger, node_index);
 					Self::drop_result(id, &worker);
 					let excluded = Self::exclude(&mut request, &worker);
 					request.assignments.retain(|a| a.worker != worker);
 					weight =
 						weight.saturating_add(Self::retry_or_refund(id, request, now, excluded));
-					Verdict::Fraud
+					Verdict::Fraud { slashed }
 				} else {
 					Verdict::Honest
 				}
 			}
 			Target::Attested => {
 				if differs(&leaves) {
-					Self::punish(id, &worker, &requester, &challenger, node_index);
+					let slashed = Self::punish(id, &worker, &requester, &challenger, node_index);
 					Self::drop_result(id, &worker);
 					Receipts::<T>::mutate(id, |r| {
 						if let Some(r) = r {
@@ -174,7 +196,7 @@ impl<T: Config> Pallet<T> {
 					ChallengeWindows::<T>::remove(id);
 					Self::forget_inputs(id);
 					T::Models::request_closed(model_id);
-					Verdict::Fraud
+					Verdict::Fraud { slashed }
 				} else {
 					Verdict::Honest
 				}
@@ -190,9 +212,9 @@ impl<T: Config> Pallet<T> {
 				if liars.is_empty() {
 					Verdict::Honest
 				} else {
-					let mut excluded_all = true;
+					let (mut excluded_all, mut slashed) = (true, false);
 					for liar in &liars {
-						Self::punish(id, liar, &requester, &challenger, node_index);
+						slashed |= Self::punish(id, liar, &requester, &challenger, node_index);
 						Self::drop_result(id, liar);
 						excluded_all &= Self::exclude(&mut request, liar);
 						for a in request.assignments.iter_mut().filter(|a| &a.worker == liar) {
@@ -202,12 +224,12 @@ impl<T: Config> Pallet<T> {
 					weight = weight
 						.saturating_add(T::WeightInfo::slash(liars.len() as u32))
 						.saturating_add(Self::conclude(id, request, now, excluded_all));
-					Verdict::Fraud
+					Verdict::Fraud { slashed }
 				}
 			}
 		};
 		match verdict {
-			Verdict::Fraud => Self::release_bond(&challenger)?,
+			Verdict::Fraud { .. } => Self::release_bond(&challenger)?,
 			Verdict::Honest => {
 				let bond = Self::forfeit_bond(&challenger, &worker)?;
 				Self::deposit_event(Event::ChallengeFailed {
@@ -224,14 +246,15 @@ impl<T: Config> Pallet<T> {
 
 	/// Slashes `FraudSlash` from `worker`'s bond for a proven fraud on request `id`: the
 	/// slashed amount goes to the protocol account, which passes `RequesterShare` of it on to
-	/// the requester and `ChallengerShare` to the challenger.
+	/// the requester and `ChallengerShare` to the challenger. Returns whether anything was
+	/// taken.
 	pub(crate) fn punish(
 		id: RequestId,
 		worker: &T::AccountId,
 		requester: &T::AccountId,
 		challenger: &T::AccountId,
 		node: u32,
-	) {
+	) -> bool {
 		let slashed = T::Workers::slash(worker, T::FraudSlash::get(), &T::ProtocolAccount::get());
 		let to_requester = Self::pay_from_protocol(requester, T::RequesterShare::get() * slashed);
 		let to_challenger =
@@ -249,6 +272,7 @@ impl<T: Config> Pallet<T> {
 			to_challenger,
 			to_protocol,
 		});
+		!slashed.is_zero()
 	}
 
 	/// Deletes a rejected result and its trace.

@@ -41,11 +41,12 @@
 //!
 //! ## Phase ends and deadlines
 //!
-//! A phase that must end by block `e` is queued at block `e + 1` (or, when that block's queue is
-//! full, at the next block with room, searching at most [`DEADLINE_SEARCH_SPAN`] blocks, which
-//! extends the phase accordingly). Results, commitments and challenges are accepted up to and
-//! including `e`; the queue entry is processed in `on_initialize` of `e + 1`, before any
-//! extrinsic of that block.
+//! A phase that must end by block `e` is queued at block `e + 1` in [`Deadlines`], which has no
+//! per-block cap. Results, commitments, declines and challenges are accepted up to and including
+//! `e` and refused after it. The entry is processed in `on_initialize` of `e + 1`, before any
+//! extrinsic of that block, or — when more than [`Config::MaxDeadlinesPerBlock`] ends are due —
+//! in the next blocks, oldest first. An extrinsic that moves a request on removes its spent
+//! entry, so the queue holds live phases only.
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
@@ -55,8 +56,10 @@ mod assignment;
 #[cfg(feature = "runtime-benchmarks")]
 pub mod benchmarking;
 mod deadlines;
+mod declines;
 mod disputes;
 mod escrow;
+mod exposure;
 #[cfg(test)]
 mod mock;
 mod offchain;
@@ -75,10 +78,6 @@ pub use pallet::*;
 pub use types::*;
 pub use weights::WeightInfo;
 pub use worker_calls::{WorkerAction, WORKER_CALL_CONTEXT, WORKER_CALL_PRIORITY};
-
-/// How many consecutive blocks [`Pallet`] tries when the deadline queue of the block it wants is
-/// full, before giving up with [`Error::DeadlineQueueFull`].
-pub const DEADLINE_SEARCH_SPAN: u32 = 16;
 
 /// Log target of this pallet.
 pub const LOG_TARGET: &str = "verity::inference";
@@ -206,7 +205,7 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxNodes: Get<u32>;
 
-		/// Largest quorum (at most [`MAX_REPLICAS`]).
+		/// Largest quorum (2 to [`MAX_REPLICAS`]).
 		#[pallet::constant]
 		type MaxReplicas: Get<u32>;
 
@@ -214,7 +213,8 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxChallengeInputs: Get<u32>;
 
-		/// Most deadlines processed in one block's `on_initialize`.
+		/// Most deadlines processed (and queue blocks looked at) in one block's `on_initialize`;
+		/// more that are due wait for the next blocks.
 		#[pallet::constant]
 		type MaxDeadlinesPerBlock: Get<u32>;
 
@@ -279,16 +279,24 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type ChallengeWindows<T: Config> = StorageMap<_, Twox64Concat, RequestId, ChallengeWindow>;
 
-	/// Requests whose current phase ends just before the block: processed in its
-	/// `on_initialize`. Entries whose request has moved on are skipped.
+	/// `(b, id)`: request `id`'s current phase (or attested receipt's challenge window) ends
+	/// just before block `b`. Processed in `on_initialize` of `b`, or of the next blocks when
+	/// more are due than `MaxDeadlinesPerBlock`. One entry per unfinished request and per open
+	/// challenge window.
 	#[pallet::storage]
-	pub type Deadlines<T: Config> = StorageMap<
-		_,
-		Twox64Concat,
-		BlockNumberFor<T>,
-		BoundedVec<RequestId, T::MaxDeadlinesPerBlock>,
-		ValueQuery,
-	>;
+	pub type Deadlines<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, BlockNumberFor<T>, Twox64Concat, RequestId, ()>;
+
+	/// Requests on which each worker can be slashed now: assigned to it (and not yet proven
+	/// wrong on), or accepted from it with an attested receipt still challengeable. A worker is
+	/// assigned a request only while `(Exposure + 1) × FraudSlash ≤ bond`, so its bond answers
+	/// for every fraud it could commit at once.
+	#[pallet::storage]
+	pub type Exposure<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, u32, ValueQuery>;
+
+	/// The oldest block whose [`Deadlines`] may not all be processed yet.
+	#[pallet::storage]
+	pub type NextDue<T: Config> = StorageValue<_, BlockNumberFor<T>, ValueQuery>;
 
 	/// Fraud proofs sent as worker calls, by (challenger, accused) per request: one each, so
 	/// that a signed worker call cannot be replayed. Cleared with the request's inputs.
@@ -350,6 +358,8 @@ pub mod pallet {
 			output_hash: H256,
 			/// Merkle root of the trace leaves.
 			trace_root: H256,
+			/// A failure result: the node at which the worker's execution failed.
+			failed_at: Option<u32>,
 		},
 		/// An optimistic result is challengeable up to `until`, then settles.
 		ResultChallengeable {
@@ -379,6 +389,8 @@ pub mod pallet {
 			output_hash: H256,
 			/// The accepted trace root.
 			trace_root: H256,
+			/// The accepted result is that the model's execution fails at this node.
+			failed_at: Option<u32>,
 		},
 		/// The request finished without a valid result; its escrow was released in full.
 		Refunded {
@@ -406,6 +418,14 @@ pub mod pallet {
 			workers: WorkerList<T::AccountId>,
 			/// Last block of the new phase.
 			deadline: BlockNumberFor<T>,
+		},
+		/// A worker declined its assignment (its node cannot serve the model): excluded without
+		/// penalty; the request is reassigned or refunded.
+		Declined {
+			/// The request.
+			id: RequestId,
+			/// The worker.
+			worker: T::AccountId,
 		},
 		/// A fraud proof succeeded: `worker`'s leaf differs from the re-executed node.
 		FraudProven {
@@ -454,7 +474,7 @@ pub mod pallet {
 		ModelNotActive,
 		/// The model's owner does not allow this verification mode.
 		ModeNotAllowed,
-		/// A quorum must have between 1 and `MaxReplicas` workers.
+		/// A quorum must have between 2 and `MaxReplicas` workers.
 		InvalidReplicas,
 		/// The model has more nodes than `MaxNodes`: its trace cannot be posted.
 		ModelTooManyNodes,
@@ -474,8 +494,9 @@ pub mod pallet {
 		InsufficientBalance,
 		/// Fewer active workers than the mode needs.
 		NotEnoughWorkers,
-		/// No block within `DEADLINE_SEARCH_SPAN` of the deadline has room in its queue.
-		DeadlineQueueFull,
+		/// The phase is over (its last block has passed), whether or not its end has been
+		/// processed yet.
+		PhaseEnded,
 		/// No request with this id was ever made.
 		UnknownRequest,
 		/// The request has already finished.
@@ -483,7 +504,7 @@ pub mod pallet {
 		/// The caller is not assigned to this request.
 		NotAssigned,
 		/// The caller was excluded from this request: it missed one of its deadlines (a late
-		/// result or commitment) or was proven wrong on it.
+		/// result or commitment), declined it, or was proven wrong on it.
 		Excluded,
 		/// Commitments are only used in quorum mode.
 		NotQuorum,
@@ -501,7 +522,8 @@ pub mod pallet {
 		UnexpectedSalt,
 		/// The revealed result does not match the caller's commitment.
 		CommitmentMismatch,
-		/// The number of trace leaves differs from the model's node count.
+		/// The number of trace leaves differs from the model's node count (for a failure
+		/// result: from the failed node's index).
 		LeafCountMismatch,
 		/// The output is not a SCALE `Vec<Tensor>` (or has trailing bytes).
 		OutputUndecodable,
@@ -539,7 +561,8 @@ pub mod pallet {
 		TraceLeafMismatch,
 		/// An input refers to a node at or after the challenged one, or to a missing value.
 		InvalidInputSource,
-		/// The canonical executor failed on the proven inputs.
+		/// The canonical executor could not run the node for a reason other than its operator
+		/// rejecting the proven inputs (which is a verdict, not an error).
 		NodeExecutionFailed,
 	}
 
@@ -574,8 +597,8 @@ pub mod pallet {
 				"RequestLifetime must cover at least one ResultTimeout"
 			);
 			assert!(
-				T::MaxReplicas::get() >= 1 && T::MaxReplicas::get() <= MAX_REPLICAS,
-				"MaxReplicas must be in 1..=MAX_REPLICAS"
+				T::MaxReplicas::get() >= 2 && T::MaxReplicas::get() <= MAX_REPLICAS,
+				"MaxReplicas must be in 2..=MAX_REPLICAS"
 			);
 			assert!(T::MaxNodes::get() >= 1, "MaxNodes must be positive");
 			assert!(
@@ -613,7 +636,7 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::request_inference(
 			input.len() as u32,
 			mode.replicas().min(T::MaxReplicas::get()),
-		))]
+		).saturating_add(Pallet::<T>::eligibility_weight(mode.replicas().min(T::MaxReplicas::get()))))]
 		pub fn request_inference(
 			origin: OriginFor<T>,
 			model: ModelId,
@@ -665,7 +688,41 @@ pub mod pallet {
 			salt: Option<[u8; 32]>,
 		) -> DispatchResultWithPostInfo {
 			let worker = ensure_signed(origin)?;
-			let actual = Self::do_submit(request, worker, output, trace_leaves, salt)?;
+			let actual = Self::do_submit(request, worker, output, None, trace_leaves, salt)?;
+			Ok(PostDispatchInfo {
+				actual_weight: Some(actual),
+				pays_fee: Pays::No,
+			})
+		}
+
+		/// An assigned worker posts a failure result: the model's execution fails at node
+		/// `node` on the request's input (its operator rejects its inputs, e.g. a `Gather` index
+		/// out of range), with the trace leaves of the nodes before it; in quorum mode, the
+		/// reveal of a commitment to `(failure_hash(node), trace_root)` with its `salt`.
+		///
+		/// It is a result like any other: `node` must be a node of the model and the leaf count
+		/// must equal `node`; it settles (the requester pays for the work), becomes
+		/// challengeable or takes part in the quorum exactly as `submit_result` does, and a fraud
+		/// proof that node `node` executes on proven inputs, or that an earlier leaf is wrong,
+		/// slashes the worker. An accepted failure costs the worker nothing.
+		#[pallet::call_index(5)]
+		#[pallet::weight(Pallet::<T>::submit_result_weight(trace_leaves.len() as u32, 0))]
+		pub fn submit_failure(
+			origin: OriginFor<T>,
+			request: RequestId,
+			node: u32,
+			trace_leaves: BoundedVec<H256, T::MaxNodes>,
+			salt: Option<[u8; 32]>,
+		) -> DispatchResultWithPostInfo {
+			let worker = ensure_signed(origin)?;
+			let actual = Self::do_submit(
+				request,
+				worker,
+				Default::default(),
+				Some(node),
+				trace_leaves,
+				salt,
+			)?;
 			Ok(PostDispatchInfo {
 				actual_weight: Some(actual),
 				pays_fee: Pays::No,
@@ -676,9 +733,11 @@ pub mod pallet {
 		/// its Merkle proof against the model root, and its input tensors (weights with their
 		/// proofs, request inputs, or earlier nodes' outputs equal to the worker's leaves).
 		///
-		/// The node is re-executed with the canonical executor. If its output hash differs from
-		/// the worker's leaf, the worker is slashed `FraudSlash` (shared between the requester,
-		/// the challenger and the protocol) and the call is free; otherwise the challenger's
+		/// The node is re-executed with the canonical executor. If the worker's trace contradicts
+		/// it (a different leaf, a leaf where the node's operator rejects its inputs, or a
+		/// failure result at a node that runs), the worker is slashed `FraudSlash` (shared
+		/// between the requester, the challenger and the protocol) and the call is free, unless
+		/// the slash took nothing (a bond already spent); otherwise the challenger's
 		/// `ChallengeBond` goes to the worker. A malformed proof fails and changes nothing. The
 		/// weight follows from the node's declared types, before anything is executed.
 		#[pallet::call_index(3)]
@@ -696,14 +755,26 @@ pub mod pallet {
 			let (verdict, actual) = Self::do_challenge(
 				request, challenger, worker, node_index, node, node_proof, inputs,
 			)?;
-			let pays_fee = match verdict {
-				Verdict::Fraud => Pays::No,
-				Verdict::Honest => Pays::Yes,
-			};
+			let pays_fee = verdict.pays();
 			Ok(PostDispatchInfo {
 				actual_weight: Some(actual),
 				pays_fee,
 			})
+		}
+
+		/// An assigned worker that has not committed or posted anything declines the request:
+		/// its node cannot serve the model (bytes unavailable or not matching the registration,
+		/// a compiled root that differs, limits of the node).
+		///
+		/// The worker is excluded from the request without penalty and without pay; the request
+		/// is reassigned at once (or refunded in full if no worker is left), or, in a quorum,
+		/// goes on with the other workers. Free.
+		#[pallet::call_index(6)]
+		#[pallet::weight(Pallet::<T>::decline_weight())]
+		pub fn decline(origin: OriginFor<T>, request: RequestId) -> DispatchResultWithPostInfo {
+			let worker = ensure_signed(origin)?;
+			Self::do_decline(request, worker)?;
+			Ok(Pays::No.into())
 		}
 
 		/// A worker's off-chain worker acts on a request (commits, posts a result or a fraud

@@ -101,6 +101,8 @@ pub const FRAUD_SLASH: Balance = 100;
 pub const CHALLENGE_BOND: Balance = 20;
 
 parameter_types! {
+	/// `WorkerFee`, settable by tests (a runtime upgrade may change it).
+	pub static WorkerFeeValue: Balance = WORKER_FEE;
 	pub const ProtocolAccount: AccountId = PROTOCOL;
 	pub const ProtocolShare: Perbill = Perbill::from_percent(10);
 	pub const RequesterShare: Perbill = Perbill::from_percent(50);
@@ -112,7 +114,7 @@ impl pallet_inference::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Models = Registry;
 	type Workers = Registry;
-	type WorkerFee = ConstU64<WORKER_FEE>;
+	type WorkerFee = WorkerFeeValue;
 	type ProtocolShare = ProtocolShare;
 	type ProtocolAccount = ProtocolAccount;
 	type ChallengePeriod = ConstU64<CHALLENGE_PERIOD>;
@@ -304,6 +306,10 @@ pub mod registry {
 			Served::<T>::mutate(who, |n| *n += 1);
 		}
 
+		fn bond(who: &AccountId) -> Balance {
+			Pallet::<T>::bond(*who)
+		}
+
 		fn worker_key(who: &AccountId) -> Option<WorkerPublic> {
 			Keys::<T>::get(who)
 		}
@@ -367,6 +373,45 @@ pub fn test_program() -> Program {
 		source: s,
 	});
 	p.validate().expect("valid test program");
+	p
+}
+
+/// A program whose execution fails on some inputs: `ids: i64[2]` are shifted by one (node 0,
+/// `Add`) and look up rows of a `[4, 3]` table (node 1, `Gather`), then `Relu` (node 2). Ids
+/// above 2 make node 1 fail (index out of range) after node 0 ran.
+pub fn lookup_program() -> Program {
+	let mut p = Program::new();
+	p.inputs.push(ValueInfo {
+		name: "ids".into(),
+		ty: TensorType::new(DType::I64, &[2]),
+	});
+	p.weights
+		.push(Tensor::from_i64(&[2], vec![1, 1]).expect("shift"));
+	p.weights.push(
+		Tensor::from_f32(
+			&[4, 3],
+			vec![
+				0.5, -1.0, 0.25, 1.5, 0.75, -0.5, -0.25, 0.125, 1.0, 0.3, -0.6, 0.9,
+			],
+		)
+		.expect("table"),
+	);
+	let shifted = push_node(
+		&mut p,
+		Op::Binary(BinaryOp::Add),
+		&[ValueRef::Input(0), ValueRef::Weight(0)],
+	);
+	let rows = push_node(
+		&mut p,
+		Op::Gather { axis: 0 },
+		&[ValueRef::Weight(1), shifted],
+	);
+	let out = push_node(&mut p, Op::Relu, &[rows]);
+	p.outputs.push(OutputInfo {
+		name: "rows".into(),
+		source: out,
+	});
+	p.validate().expect("valid lookup program");
 	p
 }
 

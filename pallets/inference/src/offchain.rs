@@ -6,7 +6,11 @@
 //! * **Serving.** For each unfinished request assigned to it, the worker's job (keyed by request
 //!   and worker, so every block finds the same job) is submitted to the native engine or polled.
 //!   When it is done, the worker call that the request's phase expects is sent: `Submit` for
-//!   attested and optimistic requests, `Commit` then `Submit` with the salt for quorums. The salt
+//!   attested and optimistic requests, `Commit` then `Submit` with the salt for quorums; when
+//!   an operator rejected its inputs, `SubmitFailure` instead of `Submit` (a failure is a result:
+//!   an honest worker is paid for it and never misses the deadline). When the node cannot serve
+//!   the model at all (refused by the model store, or an engine error), the worker sends
+//!   `Decline`: excluded without penalty, the request is reassigned at once. The salt
 //!   is kept in persistent off-chain storage, so a node restarted between commit and reveal still
 //!   reveals.
 //! * **Auditing.** Every challengeable result of another worker (optimistic results in their
@@ -37,7 +41,7 @@ use sp_runtime::{
 use verity_primitives::{
 	crypto::WorkerPublic,
 	host::{verity_inference, HostError, Job, JobKey, JobOutput, JobStatus, ModelRef},
-	result_commitment, AssignmentState, ModelId, ModelRegistry, Outcome, RequestId, RequestStatus,
+	result_commitment, AssignmentState, ModelId, ModelRegistry, RequestId, RequestStatus,
 	VerificationMode, WorkerRegistry,
 };
 
@@ -54,6 +58,16 @@ pub const CALL_VALIDITY: u32 = 8;
 
 /// The engine is not there (a node without `--verity-worker`): nothing to do this block.
 struct NoEngine;
+
+/// Where a job stands, as far as the off-chain worker acts on it.
+enum JobState {
+	/// Not done yet (or an audit the sampling skipped): look again next block.
+	Pending,
+	/// Done: an output or a failure result.
+	Done(JobOutput),
+	/// The node cannot run it (the model is refused, or the engine failed): decline.
+	Unservable,
+}
 
 /// A worker of this node: its key and account.
 struct LocalWorker<T: Config> {
@@ -113,7 +127,7 @@ impl<T: Config> Pallet<T> {
 			let Some(receipt) = Receipts::<T>::get(id) else {
 				continue;
 			};
-			if receipt.outcome != Outcome::Settled || now > receipt.challengeable_until {
+			if !receipt.outcome.is_settled() || now > receipt.challengeable_until {
 				continue;
 			}
 			for accused in receipt.workers.iter() {
@@ -172,15 +186,22 @@ impl<T: Config> Pallet<T> {
 			}
 			_ => return Ok(()),
 		}
-		let Some(output) = Self::run_job(
+		let output = match Self::run_job(
 			id,
 			request.model,
 			job_key(b"serve", id, &local.account),
 			None,
 			false,
-		)?
-		else {
-			return Ok(());
+		)? {
+			JobState::Done(output) => output,
+			JobState::Pending => return Ok(()),
+			// Silence would miss the deadline; a committed quorum worker cannot decline.
+			JobState::Unservable => {
+				if state == AssignmentState::Assigned {
+					Self::send(now, local, WorkerAction::Decline { request: id });
+				}
+				return Ok(());
+			}
 		};
 		let action = match (quorum, request.status) {
 			(true, RequestStatus::Assigned { .. }) => {
@@ -227,7 +248,8 @@ impl<T: Config> Pallet<T> {
 			return Ok(());
 		};
 		let key = job_key(b"audit", id, accused);
-		let Some(output) = Self::run_job(id, model, key, Some(leaves.into_inner()), sampled)?
+		let JobState::Done(output) =
+			Self::run_job(id, model, key, Some(leaves.into_inner()), sampled)?
 		else {
 			return Ok(());
 		};
@@ -266,19 +288,19 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Submits or polls a job; `Some` once it is done.
+	/// Submits or polls a job.
 	fn run_job(
 		id: RequestId,
 		model_id: ModelId,
 		key: JobKey,
 		compare_with: Option<Vec<H256>>,
 		sampled: bool,
-	) -> Result<Option<JobOutput>, NoEngine> {
+	) -> Result<JobState, NoEngine> {
 		let Some(model) = T::Models::model(model_id) else {
-			return Ok(None);
+			return Ok(JobState::Pending);
 		};
 		let Some(input) = RequestInputs::<T>::get(id) else {
-			return Ok(None);
+			return Ok(JobState::Pending);
 		};
 		let job = Job {
 			key,
@@ -298,14 +320,14 @@ impl<T: Config> Pallet<T> {
 			sampled,
 		};
 		match verity_inference::job(job) {
-			Ok(JobStatus::Done(output)) => Ok(Some(output)),
-			Ok(JobStatus::ExecutionFailed { node, message }) => {
+			Ok(JobStatus::Done(output)) => Ok(JobState::Done(output)),
+			Ok(JobStatus::ExecutionFailed { message }) => {
 				log::warn!(
 					target: LOG_TARGET,
-					"request {id}: execution failed at node {node:?}: {}",
+					"request {id}: the engine could not run it: {}",
 					alloc::string::String::from_utf8_lossy(&message),
 				);
-				Ok(None)
+				Ok(JobState::Unservable)
 			}
 			Ok(JobStatus::ModelRefused { reason }) => {
 				log::warn!(
@@ -313,24 +335,37 @@ impl<T: Config> Pallet<T> {
 					"request {id}: model {model_id} refused: {}",
 					alloc::string::String::from_utf8_lossy(&reason),
 				);
-				Ok(None)
+				Ok(JobState::Unservable)
 			}
-			Ok(JobStatus::Queued | JobStatus::Running | JobStatus::NotSampled) => Ok(None),
-			Err(HostError::Busy) => Ok(None),
+			Ok(JobStatus::Queued | JobStatus::Running | JobStatus::NotSampled) => {
+				Ok(JobState::Pending)
+			}
+			Err(HostError::Busy) => Ok(JobState::Pending),
 			Err(HostError::Unavailable) => Err(NoEngine),
 		}
 	}
 
+	/// The result call for `output`: `Submit` with the output, or `SubmitFailure` when the
+	/// execution failed at a node.
 	fn submit_action(
 		id: RequestId,
 		output: JobOutput,
 		salt: Option<[u8; 32]>,
 	) -> Option<WorkerAction<T>> {
-		Some(WorkerAction::Submit {
-			request: id,
-			output: BoundedVec::try_from(output.output).ok()?,
-			trace_leaves: BoundedVec::try_from(output.leaves).ok()?,
-			salt,
+		let trace_leaves = BoundedVec::try_from(output.leaves).ok()?;
+		Some(match output.failed_at {
+			Some(node) => WorkerAction::SubmitFailure {
+				request: id,
+				node,
+				trace_leaves,
+				salt,
+			},
+			None => WorkerAction::Submit {
+				request: id,
+				output: BoundedVec::try_from(output.output).ok()?,
+				trace_leaves,
+				salt,
+			},
 		})
 	}
 

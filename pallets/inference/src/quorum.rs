@@ -7,7 +7,7 @@ use frame_system::pallet_prelude::BlockNumberFor;
 use sp_core::H256;
 use verity_primitives::{AssignmentState, RequestId, RequestStatus};
 
-use crate::{Config, Error, Event, Pallet, RequestOf, Requests, TraceLeaves, WeightInfo};
+use crate::{Accepted, Config, Error, Event, Pallet, RequestOf, Requests, TraceLeaves, WeightInfo};
 
 impl<T: Config> Pallet<T> {
 	/// Records `worker`'s commitment on quorum request `id`; the last one opens the reveal phase.
@@ -16,13 +16,21 @@ impl<T: Config> Pallet<T> {
 		worker: T::AccountId,
 		commitment: H256,
 	) -> DispatchResult {
+		Self::step(id, || Self::commit(id, worker, commitment))
+	}
+
+	fn commit(id: RequestId, worker: T::AccountId, commitment: H256) -> DispatchResult {
 		let mut request = Self::unfinished(id)?;
 		ensure!(Self::is_quorum(&request.mode), Error::<T>::NotQuorum);
 		let pos = Self::assignment_position(&request, &worker)?;
-		ensure!(
-			matches!(request.status, RequestStatus::Assigned { .. }),
-			Error::<T>::NotCommitPhase
-		);
+		let RequestStatus::Assigned {
+			deadline: commit_by,
+		} = request.status
+		else {
+			return Err(Error::<T>::NotCommitPhase.into());
+		};
+		let now = frame_system::Pallet::<T>::block_number();
+		Self::ensure_in_phase(commit_by, now)?;
 		// In the commit phase every assignment is either `Assigned` or `Committed`.
 		ensure!(
 			request.assignments[pos].state == AssignmentState::Assigned,
@@ -31,23 +39,33 @@ impl<T: Config> Pallet<T> {
 		request.assignments[pos].state = AssignmentState::Committed(commitment);
 		Self::deposit_event(Event::ResultCommitted { id, worker });
 
+		Self::reveal_when_all_committed(id, &mut request, now);
+		Requests::<T>::insert(id, request);
+		Ok(())
+	}
+
+	/// Opens the reveal phase of quorum request `id` if every worker still assigned committed.
+	pub(crate) fn reveal_when_all_committed(
+		id: RequestId,
+		request: &mut RequestOf<T>,
+		now: BlockNumberFor<T>,
+	) {
 		let all_committed = request
 			.assignments
 			.iter()
 			.all(|a| matches!(a.state, AssignmentState::Committed(_)));
 		if all_committed {
-			let now = frame_system::Pallet::<T>::block_number();
-			let deadline = Self::open_phase(id, now, T::ResultTimeout::get())?;
+			let deadline = Self::open_phase(id, now, T::ResultTimeout::get());
 			request.status = RequestStatus::Revealing { deadline };
 			Self::deposit_event(Event::RevealPhaseStarted { id, deadline });
 		}
-		Requests::<T>::insert(id, request);
-		Ok(())
 	}
 
 	/// Decides a quorum request on its revealed results (assignments in state `Submitted`):
-	/// none → a fresh round or a refund; all with the same trace root → settle with them;
-	/// otherwise → dispute at the first leaf where any two revealed traces differ.
+	/// none → a fresh round or a refund; one (the others timed out or were proven wrong) → an
+	/// optimistic challenge period for it; two or more with the same result (output or failure,
+	/// and trace root) → settle with them; otherwise → dispute at the first leaf where any two
+	/// revealed traces differ.
 	pub(crate) fn conclude(
 		id: RequestId,
 		mut request: RequestOf<T>,
@@ -58,23 +76,27 @@ impl<T: Config> Pallet<T> {
 		let Some((_, first)) = revealed.first() else {
 			return Self::retry_or_refund(id, request, now, excluded_all);
 		};
-		let (output_hash, trace_root) = (first.output_hash, first.trace_root);
-		if revealed.iter().all(|(_, r)| r.trace_root == trace_root) {
+		let result = Accepted::of::<T>(first);
+		if revealed.len() == 1 {
+			// One reveal verifies nothing: the result is challengeable like an optimistic one.
+			let until = Self::open_phase(id, now, T::ChallengePeriod::get());
+			request.status = RequestStatus::Challengeable { until };
+			Requests::<T>::insert(id, request);
+			Self::deposit_event(Event::ResultChallengeable { id, until });
+			return Weight::zero();
+		}
+		if revealed.iter().all(|(_, r)| Accepted::of::<T>(r) == result) {
 			let workers: Vec<T::AccountId> = revealed.into_iter().map(|(w, _)| w).collect();
-			return Self::settle(id, request, &workers, output_hash, trace_root, now, None);
+			return Self::settle(id, request, &workers, result, now, None);
 		}
 		let workers: Vec<T::AccountId> = revealed.into_iter().map(|(w, _)| w).collect();
 		let (leaf, leaves_read) = Self::first_divergence(id, &workers);
 		let weight = T::WeightInfo::dispute(leaves_read, workers.len() as u32);
-		match Self::open_phase(id, now, T::ChallengePeriod::get()) {
-			Ok(until) => {
-				request.status = RequestStatus::Disputed { leaf, until };
-				Requests::<T>::insert(id, request);
-				Self::deposit_event(Event::Disputed { id, leaf, until });
-				weight
-			}
-			Err(_) => weight.saturating_add(Self::refund(id, request, now)),
-		}
+		let until = Self::open_phase(id, now, T::ChallengePeriod::get());
+		request.status = RequestStatus::Disputed { leaf, until };
+		Requests::<T>::insert(id, request);
+		Self::deposit_event(Event::Disputed { id, leaf, until });
+		weight
 	}
 
 	/// The first trace leaf where the traces of `workers` on request `id` are not all equal, and

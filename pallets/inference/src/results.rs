@@ -7,29 +7,48 @@ use sp_core::H256;
 use sp_runtime::DispatchError;
 use verity_engine::{commit::merkle_root, tensor_hash, Tensor};
 use verity_primitives::{
-	io_hash, result_commitment, AssignmentState, ModelRegistry, RequestId, RequestStatus,
-	ResultInfo, VerificationMode,
+	failure_hash, io_hash, result_commitment, AssignmentState, ModelRegistry, RequestId,
+	RequestStatus, ResultInfo, VerificationMode,
 };
 
-use crate::{Config, Error, Event, ModelOf, Pallet, Requests, Results, TraceLeaves, WeightInfo};
+use crate::{
+	Accepted, Config, Error, Event, ModelOf, Pallet, Requests, Results, TraceLeaves, WeightInfo,
+};
 
 impl<T: Config> Pallet<T> {
-	/// Accepts `worker`'s result on request `id` (see `submit_result`). Returns the weight
-	/// actually used.
+	/// Accepts `worker`'s result on request `id`: an output (`submit_result`) or, with
+	/// `failed_at`, a failure at that node (`submit_failure`). Returns the weight actually used.
 	pub(crate) fn do_submit(
 		id: RequestId,
 		worker: T::AccountId,
 		output: BoundedVec<u8, T::MaxOutputBytes>,
+		failed_at: Option<u32>,
+		leaves: BoundedVec<H256, T::MaxNodes>,
+		salt: Option<[u8; 32]>,
+	) -> Result<Weight, DispatchError> {
+		Self::step(id, || {
+			Self::submit(id, worker, output, failed_at, leaves, salt)
+		})
+	}
+
+	fn submit(
+		id: RequestId,
+		worker: T::AccountId,
+		output: BoundedVec<u8, T::MaxOutputBytes>,
+		failed_at: Option<u32>,
 		leaves: BoundedVec<H256, T::MaxNodes>,
 		salt: Option<[u8; 32]>,
 	) -> Result<Weight, DispatchError> {
 		let mut request = Self::unfinished(id)?;
 		let pos = Self::assignment_position(&request, &worker)?;
 		let state = request.assignments[pos].state;
+		let now = frame_system::Pallet::<T>::block_number();
+		let phase_last = Self::phase_end(&request.status);
 		let commitment = match request.mode {
 			VerificationMode::Quorum(_) => {
+				ensure!(state != AssignmentState::Slashed, Error::<T>::Excluded);
 				ensure!(
-					!matches!(state, AssignmentState::Submitted | AssignmentState::Slashed),
+					state != AssignmentState::Submitted,
 					Error::<T>::AlreadySubmitted
 				);
 				let AssignmentState::Committed(commitment) = state else {
@@ -54,9 +73,13 @@ impl<T: Config> Pallet<T> {
 			(false, true) => return Err(Error::<T>::UnexpectedSalt.into()),
 			_ => {}
 		}
+		Self::ensure_in_phase(phase_last, now)?;
 
 		let model = T::Models::model(request.model).ok_or(Error::<T>::UnknownModel)?;
-		let (output_hash, trace_root) = Self::check_result(&model, &output, &leaves)?;
+		let (output_hash, trace_root) = match failed_at {
+			None => Self::check_result(&model, &output, &leaves)?,
+			Some(node) => Self::check_failure(&model, node, &leaves)?,
+		};
 		if let (Some(commitment), Some(salt)) = (commitment, salt) {
 			ensure!(
 				result_commitment(&output_hash, &trace_root, &worker, &salt) == commitment,
@@ -64,13 +87,12 @@ impl<T: Config> Pallet<T> {
 			);
 		}
 
-		let now = frame_system::Pallet::<T>::block_number();
 		let base = T::WeightInfo::submit_result(leaves.len() as u32, output.len() as u32);
-		// Everything that can fail is checked; only the attested window and the optimistic
-		// challenge period still need a queue slot.
+		// Everything that can fail is checked: the attested window and the optimistic challenge
+		// period start now.
 		let phase_end = match request.mode {
 			VerificationMode::Attested | VerificationMode::Optimistic => {
-				Some(Self::open_phase(id, now, T::ChallengePeriod::get())?)
+				Some(Self::open_phase(id, now, T::ChallengePeriod::get()))
 			}
 			VerificationMode::Quorum(_) => None,
 		};
@@ -82,6 +104,7 @@ impl<T: Config> Pallet<T> {
 				output: BoundedVec::truncate_from(output.into_inner()),
 				output_hash,
 				trace_root,
+				failed_at,
 				submitted_at: now,
 			},
 		);
@@ -91,6 +114,7 @@ impl<T: Config> Pallet<T> {
 			worker: worker.clone(),
 			output_hash,
 			trace_root,
+			failed_at,
 		});
 
 		let next = match (request.mode, phase_end) {
@@ -98,8 +122,11 @@ impl<T: Config> Pallet<T> {
 				id,
 				request,
 				&[worker],
-				output_hash,
-				trace_root,
+				Accepted {
+					output_hash,
+					trace_root,
+					failed_at,
+				},
 				now,
 				Some(until),
 			),
@@ -155,6 +182,22 @@ impl<T: Config> Pallet<T> {
 		}
 		let raw: Vec<[u8; 32]> = leaves.iter().map(|h| h.0).collect();
 		Ok((io_hash(&hashes), H256(merkle_root(&raw))))
+	}
+
+	/// Checks a failure result at `node` against the model: `node` is one of its nodes and there
+	/// is one leaf per node before it. Returns the failure's output hash and the trace root.
+	pub(crate) fn check_failure(
+		model: &ModelOf<T>,
+		node: u32,
+		leaves: &[H256],
+	) -> Result<(H256, H256), Error<T>> {
+		ensure!(node < model.node_count, Error::<T>::NodeIndexOutOfRange);
+		ensure!(
+			leaves.len() as u64 == node as u64,
+			Error::<T>::LeafCountMismatch
+		);
+		let raw: Vec<[u8; 32]> = leaves.iter().map(|h| h.0).collect();
+		Ok((failure_hash(node), H256(merkle_root(&raw))))
 	}
 
 	/// Weight of `submit_result` before dispatch: checking and storing the result, plus the

@@ -9,12 +9,13 @@ use sp_runtime::traits::{Saturating, Zero};
 use verity_primitives::{io_hash, ModelRegistry, Outcome, Receipt, RequestId, WorkerRegistry};
 
 use crate::{
-	BalanceOf, ChallengeWindow, ChallengeWindows, Config, Event, Pallet, ReceiptOf, Receipts,
-	RequestOf, Requests, Results, TraceLeaves, WeightInfo,
+	Accepted, BalanceOf, ChallengeWindow, ChallengeWindows, Config, Event, Pallet, ReceiptOf,
+	Receipts, RequestOf, Requests, Results, TraceLeaves, WeightInfo,
 };
 
 impl<T: Config> Pallet<T> {
-	/// Settles request `id` with the `accepted` workers' result.
+	/// Settles request `id` with the `accepted` workers' `result` (an output or an execution
+	/// failure: either way the work was done and is paid for).
 	///
 	/// Per accepted replica the model owner gets the price, the worker `WorkerFee` less the
 	/// protocol's share, the protocol its share; the rest of the escrow goes back to the
@@ -24,15 +25,15 @@ impl<T: Config> Pallet<T> {
 		id: RequestId,
 		request: RequestOf<T>,
 		accepted: &[T::AccountId],
-		output_hash: H256,
-		trace_root: H256,
+		result: Accepted,
 		now: BlockNumberFor<T>,
 		window: Option<BlockNumberFor<T>>,
 	) -> Weight {
 		let requester = &request.requester;
 		let replicas = BalanceOf::<T>::from(accepted.len() as u32);
-		// The price is fixed at request time: it is what `fee_per_replica` holds beyond the fee.
-		let worker_fee = T::WorkerFee::get().min(request.fee_per_replica);
+		// Both parts are fixed at request time: a later change of `WorkerFee` or of the price
+		// does not move money between the owner and the workers of requests already made.
+		let worker_fee = request.worker_fee.min(request.fee_per_replica);
 		let price = request.fee_per_replica.saturating_sub(worker_fee);
 		let protocol_cut = T::ProtocolShare::get() * worker_fee;
 		let worker_cut = worker_fee.saturating_sub(protocol_cut);
@@ -47,7 +48,10 @@ impl<T: Config> Pallet<T> {
 		}
 		for worker in accepted {
 			paid = paid.saturating_add(Self::pay_from_escrow(requester, worker, worker_cut));
-			T::Workers::note_served(worker);
+			// An attested result counts as served once it can no longer be proven wrong.
+			if window.is_none() {
+				T::Workers::note_served(worker);
+			}
 		}
 		paid = paid.saturating_add(Self::pay_from_escrow(
 			requester,
@@ -89,12 +93,12 @@ impl<T: Config> Pallet<T> {
 			model: request.model,
 			model_root: request.model_root,
 			input_hash: io_hash(&request.input_hashes),
-			output_hash,
-			trace_root,
+			output_hash: result.output_hash,
+			trace_root: result.trace_root,
 			mode: request.mode,
 			workers: workers.clone(),
 			paid,
-			outcome: Outcome::Settled,
+			outcome: result.outcome(),
 			finished_at: now,
 			challengeable_until,
 		};
@@ -104,8 +108,9 @@ impl<T: Config> Pallet<T> {
 			id,
 			workers,
 			paid,
-			output_hash,
-			trace_root,
+			output_hash: result.output_hash,
+			trace_root: result.trace_root,
+			failed_at: result.failed_at,
 		});
 		T::WeightInfo::settle(accepted.len() as u32)
 	}
@@ -145,13 +150,15 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Ends the challenge window of attested receipt `id`: its trace leaves and input are
-	/// deleted (the accepted result stays) and the model is released.
+	/// deleted (the accepted result stays), its workers count it as served and the model is
+	/// released. (A receipt proven fraudulent has no window left.)
 	pub(crate) fn close_window(id: RequestId) -> Weight {
 		ChallengeWindows::<T>::remove(id);
 		Self::forget_inputs(id);
 		if let Some(receipt) = Receipts::<T>::get(id) {
 			for worker in receipt.workers.iter() {
 				TraceLeaves::<T>::remove(id, worker);
+				T::Workers::note_served(worker);
 			}
 			T::Models::request_closed(receipt.model);
 		}

@@ -13,7 +13,7 @@ use sp_core::{ConstU32, H256};
 use sp_runtime::BoundedVec;
 use verity_engine::ir::Node;
 use verity_primitives::{
-	ModelInfo, ProvenTensor, Receipt, Request, ResultInfo, MAX_MODEL_IO, MAX_REPLICAS,
+	ModelInfo, Outcome, ProvenTensor, Receipt, Request, ResultInfo, MAX_MODEL_IO, MAX_REPLICAS,
 };
 
 use crate::Config;
@@ -105,8 +105,54 @@ pub struct ChallengeWindow {
 /// How one fraud proof was decided.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Verdict {
-	/// At least one worker's leaf differed from the re-executed output and was slashed.
-	Fraud,
+	/// At least one worker's trace contradicted the re-execution and was slashed; whether the
+	/// slash took anything from its bond.
+	Fraud {
+		/// Some bond was taken.
+		slashed: bool,
+	},
 	/// The accused leaf equals the re-executed output: the challenger's bond is forfeited.
 	Honest,
+}
+
+impl Verdict {
+	/// Who pays for the fraud proof: nobody when it slashed something; the challenger when it
+	/// proved nothing, or proved a fraud whose bond was already gone (so that proofs which
+	/// move nothing cannot be spammed for free).
+	pub fn pays(&self) -> frame_support::dispatch::Pays {
+		match self {
+			Verdict::Fraud { slashed: true } => frame_support::dispatch::Pays::No,
+			_ => frame_support::dispatch::Pays::Yes,
+		}
+	}
+}
+
+/// The result a request settles with: what its receipt records.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Accepted {
+	/// Output hash (`failure_hash` of the node for a failure result).
+	pub output_hash: H256,
+	/// Trace root.
+	pub trace_root: H256,
+	/// The node at which execution fails, for a failure result.
+	pub failed_at: Option<u32>,
+}
+
+impl Accepted {
+	/// The accepted part of a posted result.
+	pub fn of<T: Config>(result: &ResultOf<T>) -> Self {
+		Accepted {
+			output_hash: result.output_hash,
+			trace_root: result.trace_root,
+			failed_at: result.failed_at,
+		}
+	}
+
+	/// The receipt outcome of settling with this result.
+	pub fn outcome(&self) -> Outcome {
+		match self.failed_at {
+			Some(node) => Outcome::ExecutionFailed { node },
+			None => Outcome::Settled,
+		}
+	}
 }

@@ -71,6 +71,22 @@ pub enum WorkerAction<T: Config> {
 		/// Quorum reveals: the commitment's salt.
 		salt: Option<[u8; 32]>,
 	},
+	/// `submit_failure` on `request`.
+	SubmitFailure {
+		/// The request.
+		request: RequestId,
+		/// The node whose operator rejected its inputs.
+		node: u32,
+		/// The leaves of the nodes before it.
+		trace_leaves: BoundedVec<H256, T::MaxNodes>,
+		/// Quorum reveals: the commitment's salt.
+		salt: Option<[u8; 32]>,
+	},
+	/// `decline` of `request`: the worker's node cannot serve its model.
+	Decline {
+		/// The request.
+		request: RequestId,
+	},
 	/// `challenge` of `accused`'s result on `request`, the worker being the challenger.
 	Challenge {
 		/// The request.
@@ -94,6 +110,8 @@ impl<T: Config> WorkerAction<T> {
 		match self {
 			WorkerAction::Commit { request, .. }
 			| WorkerAction::Submit { request, .. }
+			| WorkerAction::SubmitFailure { request, .. }
+			| WorkerAction::Decline { request }
 			| WorkerAction::Challenge { request, .. } => *request,
 		}
 	}
@@ -107,6 +125,10 @@ impl<T: Config> WorkerAction<T> {
 				trace_leaves,
 				..
 			} => Pallet::<T>::submit_result_weight(trace_leaves.len() as u32, output.len() as u32),
+			WorkerAction::SubmitFailure { trace_leaves, .. } => {
+				Pallet::<T>::submit_result_weight(trace_leaves.len() as u32, 0)
+			}
+			WorkerAction::Decline { .. } => Pallet::<T>::decline_weight(),
 			WorkerAction::Challenge { node, .. } => Pallet::<T>::challenge_weight(node),
 		}
 	}
@@ -159,13 +181,17 @@ impl<T: Config> Pallet<T> {
 		}
 		let request = action.request();
 		let tag = match action {
-			WorkerAction::Commit { .. } | WorkerAction::Submit { .. } => {
+			WorkerAction::Commit { .. }
+			| WorkerAction::Submit { .. }
+			| WorkerAction::SubmitFailure { .. }
+			| WorkerAction::Decline { .. } => {
 				ensure!(
 					Requests::<T>::get(request)
 						.is_some_and(|r| r.assignments.iter().any(|a| a.worker == *worker)),
 					InvalidTransaction::Stale
 				);
-				// A commitment and a reveal of one worker on one request are different tags.
+				// A commitment and a result (an output, a failure or a decline: one of them is
+				// accepted) of one worker on one request are different tags.
 				let kind: u8 = if matches!(action, WorkerAction::Commit { .. }) {
 					0
 				} else {
@@ -221,7 +247,24 @@ impl<T: Config> Pallet<T> {
 				output,
 				trace_leaves,
 				salt,
-			} => Self::do_submit(request, worker, output, trace_leaves, salt)?,
+			} => Self::do_submit(request, worker, output, None, trace_leaves, salt)?,
+			WorkerAction::SubmitFailure {
+				request,
+				node,
+				trace_leaves,
+				salt,
+			} => Self::do_submit(
+				request,
+				worker,
+				Default::default(),
+				Some(node),
+				trace_leaves,
+				salt,
+			)?,
+			WorkerAction::Decline { request } => {
+				Self::do_decline(request, worker)?;
+				Pallet::<T>::decline_weight()
+			}
 			WorkerAction::Challenge {
 				request,
 				accused,

@@ -43,9 +43,10 @@ impl<T: Config> WorkerRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 	///
 	/// **Pseudo-random, not random.** The caller derives `seed` from the parent block hash
 	/// (see `docs/protocol.md`), which the block author can influence (by choosing what goes in
-	/// its block, or by not producing one). Assignment is therefore unpredictable to a
-	/// requester but not to a block author; that is acceptable for a set whose members are all
-	/// bonded and slashable. The modulo bias is below `MaxWorkers / 2^64`.
+	/// its block, or by not producing one), and which a requester knows before its request is
+	/// included. Assignment is therefore predictable; that is acceptable for a set whose
+	/// members are all bonded and slashable and whose results are all verified (see
+	/// `docs/protocol.md`). The modulo bias is below `MaxWorkers / 2^64`.
 	fn select(seed: &[u8; 32], count: u32, exclude: &[T::AccountId]) -> Vec<T::AccountId> {
 		let mut candidates: Vec<T::AccountId> = ActiveWorkers::<T>::get()
 			.into_iter()
@@ -87,6 +88,10 @@ impl<T: Config> WorkerRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 	/// inference pallet's settlement event says the same.
 	fn note_served(who: &T::AccountId) {
 		Workers::<T>::mutate_extant(who, |w| w.served = w.served.saturating_add(1));
+	}
+
+	fn bond(who: &T::AccountId) -> BalanceOf<T> {
+		Workers::<T>::get(who).map(|w| w.bond).unwrap_or_default()
 	}
 
 	fn worker_key(who: &T::AccountId) -> Option<WorkerPublic> {

@@ -11,25 +11,7 @@ use verity_engine::{
 };
 use verity_primitives::{Outcome, RequestStatus, VerificationMode};
 
-type Inputs = BoundedVec<Option<ProofInput>, <Test as crate::Config>::MaxChallengeInputs>;
-
-fn challenge(
-	id: RequestId,
-	challenger: AccountId,
-	worker: AccountId,
-	index: u32,
-	(node, node_proof, inputs): (ProofNode, MerkleProof, Inputs),
-) -> frame_support::dispatch::DispatchResultWithPostInfo {
-	Inference::challenge(
-		RuntimeOrigin::signed(challenger),
-		id,
-		worker,
-		index,
-		node,
-		node_proof,
-		inputs,
-	)
-}
+type Inputs = ProofInputs;
 
 /// An optimistic request on `seed` whose worker posted `run`; returns (id, worker).
 fn optimistic_with(seed: u32, run: &Run) -> (RequestId, AccountId) {
@@ -250,6 +232,12 @@ fn a_challenger_must_afford_the_bond() {
 		let seed = 34;
 		let (good, bad) = (honest(seed), cheating(seed, 1));
 		let (id, cheater) = optimistic_with(seed, &bad);
+		// A malformed proof fails with its own error, whatever the challenger holds (the bond
+		// used to be held first and `InsufficientBond` hid the real error).
+		assert_noop!(
+			challenge(id, 77, cheater, 2, proof(&good, seed, 1)),
+			Error::<Test>::InvalidNodeProof
+		);
 		assert_noop!(
 			challenge(id, 77, cheater, 1, proof(&good, seed, 1)),
 			Error::<Test>::InsufficientBond
@@ -455,7 +443,10 @@ fn structurally_invalid_nodes_cannot_be_adjudicated() {
 }
 
 #[test]
-fn a_node_that_cannot_execute_is_a_rejected_proof() {
+fn a_leaf_for_a_node_that_cannot_execute_is_proven_wrong() {
+	// The Gather index 7 is out of range: the worker's leaf claims an output for a node that
+	// fails on these inputs. (Before failures were verdicts, this proof was rejected with
+	// `NodeExecutionFailed` and such a worker could not be slashed.)
 	new_test_ext().execute_with(|| {
 		let program = gather_program();
 		let tree = ModelTree::new(&program);
@@ -477,20 +468,21 @@ fn a_node_that_cannot_execute_is_a_rejected_proof() {
 				weight_proof: None,
 			})),
 		];
-		assert_noop!(
-			challenge(
-				id,
-				CHARLIE,
-				worker,
-				0,
-				(
-					ProofNode(program.nodes[0].clone()),
-					tree.node_proof(0).unwrap(),
-					inputs.try_into().unwrap()
-				)
+		let bond = Registry::bond(worker);
+		let post = challenge(
+			id,
+			CHARLIE,
+			worker,
+			0,
+			(
+				ProofNode(program.nodes[0].clone()),
+				tree.node_proof(0).unwrap(),
+				inputs.try_into().unwrap(),
 			),
-			Error::<Test>::NodeExecutionFailed
-		);
+		)
+		.unwrap();
+		assert_eq!(post.pays_fee, Pays::No);
+		assert_eq!(Registry::bond(worker), bond - FRAUD_SLASH);
 	});
 }
 

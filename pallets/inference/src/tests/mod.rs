@@ -2,7 +2,10 @@
 //! test program with the real engine, fraud-proof construction, and the money invariants.
 
 mod challenges;
+mod declines;
 mod escrow;
+mod exposure;
+mod failures;
 mod modes;
 mod offchain;
 mod property;
@@ -91,6 +94,9 @@ pub struct Run {
 	pub leaves: Vec<H256>,
 	/// The program outputs.
 	pub outputs: Vec<Tensor>,
+	/// A failure result: the node execution (claims to have) failed at; `leaves` then ends
+	/// before it and `outputs` is empty.
+	pub failed_at: Option<u32>,
 }
 
 /// Runs `program` node by node on `input`. With `corrupt = Some((i, delta))`, `delta` is added
@@ -131,6 +137,7 @@ pub fn execute(program: &Program, input: &Tensor, corrupt: Option<(usize, f32)>)
 		values,
 		leaves,
 		outputs,
+		failed_at: None,
 	}
 }
 
@@ -150,6 +157,15 @@ pub fn cheating_by(seed: u32, node: usize, delta: f32) -> Run {
 }
 
 impl Run {
+	/// This run claimed as a failure at `node` (a lie for the test program, which always runs).
+	pub fn failing_at(mut self, node: usize) -> Run {
+		self.values.truncate(node);
+		self.leaves.truncate(node);
+		self.outputs.clear();
+		self.failed_at = Some(node as u32);
+		self
+	}
+
 	/// The output as a call argument.
 	pub fn output(&self) -> BoundedVec<u8, <Test as crate::Config>::MaxOutputBytes> {
 		encode_tensors(&self.outputs)
@@ -164,10 +180,11 @@ impl Run {
 	pub fn hashes(&self) -> (H256, H256) {
 		let out: Vec<H256> = self.outputs.iter().map(|t| H256(tensor_hash(t))).collect();
 		let raw: Vec<[u8; 32]> = self.leaves.iter().map(|h| h.0).collect();
-		(
-			verity_primitives::io_hash(&out),
-			H256(verity_engine::commit::merkle_root(&raw)),
-		)
+		let output_hash = match self.failed_at {
+			Some(node) => verity_primitives::failure_hash(node),
+			None => verity_primitives::io_hash(&out),
+		};
+		(output_hash, H256(verity_engine::commit::merkle_root(&raw)))
 	}
 
 	/// This run's quorum commitment for `worker`.
@@ -218,6 +235,29 @@ pub fn proof(
 	)
 }
 
+/// The inputs of a fraud proof, as a call argument.
+pub type ProofInputs = BoundedVec<Option<ProofInput>, <Test as crate::Config>::MaxChallengeInputs>;
+
+/// `challenger` sends the fraud proof `(node, node_proof, inputs)` at node `index` against
+/// `worker`'s result on request `id`.
+pub fn challenge(
+	id: RequestId,
+	challenger: AccountId,
+	worker: AccountId,
+	index: u32,
+	(node, node_proof, inputs): (ProofNode, MerkleProof, ProofInputs),
+) -> frame_support::dispatch::DispatchResultWithPostInfo {
+	Inference::challenge(
+		RuntimeOrigin::signed(challenger),
+		id,
+		worker,
+		index,
+		node,
+		node_proof,
+		inputs,
+	)
+}
+
 /// Requests an inference on `input_tensor(seed)` from `who` at the quoted fee; returns the id.
 pub fn request(who: AccountId, mode: VerificationMode, seed: u32) -> RequestId {
 	let fee = Inference::quote(0, mode).expect("quotable");
@@ -240,6 +280,34 @@ pub fn request_with_fee(
 		max_fee,
 	));
 	id
+}
+
+/// Registers [`lookup_program`] (a model that fails on ids out of its table); returns its id.
+pub fn lookup_model() -> verity_primitives::ModelId {
+	Registry::add_model(model_info(&lookup_program()))
+}
+
+/// Requests `model` (the lookup model) on `ids` from `who` in `mode` at the quoted fee.
+pub fn request_lookup(
+	who: AccountId,
+	model: verity_primitives::ModelId,
+	mode: VerificationMode,
+	ids: [i64; 2],
+) -> RequestId {
+	let id = crate::NextRequestId::<Test>::get();
+	assert_ok!(Inference::request_inference(
+		RuntimeOrigin::signed(who),
+		model,
+		encode_tensors(&[lookup_input(ids)]),
+		mode,
+		Inference::quote(model, mode).expect("quotable"),
+	));
+	id
+}
+
+/// The lookup model's input.
+pub fn lookup_input(ids: [i64; 2]) -> Tensor {
+	Tensor::from_i64(&[2], ids.to_vec()).unwrap()
 }
 
 /// The workers currently assigned to request `id`.

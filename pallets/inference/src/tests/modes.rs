@@ -40,7 +40,8 @@ fn attested_settles_at_once_and_stays_challengeable() {
 		assert!(TraceLeaves::<Test>::contains_key(id, worker));
 		assert!(RequestInputs::<Test>::contains_key(id));
 		assert_eq!(registry::Models::<Test>::get(0).unwrap().in_flight, 1);
-		assert_eq!(registry::Served::<Test>::get(worker), 1);
+		// Served counts results that stood: an attested one once its window closes.
+		assert_eq!(registry::Served::<Test>::get(worker), 0);
 		assert_invariants(issuance);
 
 		run_to_block(1 + CHALLENGE_PERIOD);
@@ -52,8 +53,9 @@ fn attested_settles_at_once_and_stays_challengeable() {
 		assert!(!RequestInputs::<Test>::contains_key(id));
 		assert!(Results::<Test>::contains_key(id, worker));
 		assert_eq!(registry::Models::<Test>::get(0).unwrap().in_flight, 0);
+		assert_eq!(registry::Served::<Test>::get(worker), 1);
 		assert_eq!(
-			Inference::result(id, worker).unwrap().0,
+			Inference::result(id, worker).unwrap().output,
 			run.output().to_vec()
 		);
 		assert_invariants(issuance);
@@ -264,27 +266,30 @@ fn quorum_reveal_refusals() {
 }
 
 #[test]
-fn optimistic_submission_needs_a_queue_slot() {
+fn a_result_after_the_phase_is_refused_even_before_its_end_is_processed() {
 	new_test_ext().execute_with(|| {
-		let run = honest(1);
-		let id = request(ALICE, VerificationMode::Optimistic, 1);
-		let worker = assigned(id)[0];
-		let first = 2 + CHALLENGE_PERIOD;
-		for b in first..first + crate::DEADLINE_SEARCH_SPAN as u64 {
-			crate::Deadlines::<Test>::insert(
-				b,
-				frame_support::BoundedVec::truncate_from(vec![1000u64; 8]),
-			);
-		}
+		// Nine phases end before block 5; block 5 processes eight (MaxDeadlinesPerBlock).
+		let ids: Vec<RequestId> = (0..9)
+			.map(|i| request(ALICE, VerificationMode::Optimistic, i))
+			.collect();
+		run_to_block(5);
+		let late = *ids
+			.iter()
+			.find(|id| Requests::<Test>::get(*id).unwrap().missed.is_empty())
+			.expect("one end not processed yet");
+		let worker = assigned(late)[0];
+		let run = honest(ids.iter().position(|i| *i == late).unwrap() as u32);
 		assert_noop!(
 			Inference::submit_result(
 				RuntimeOrigin::signed(worker),
-				id,
+				late,
 				run.output(),
 				run.trace(),
 				None
 			),
-			Error::<Test>::DeadlineQueueFull
+			Error::<Test>::PhaseEnded
 		);
+		run_to_block(6);
+		assert_eq!(Requests::<Test>::get(late).unwrap().missed.len(), 1);
 	});
 }

@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use super::worker_call::{dispatch, pair_of};
 use super::*;
-use crate::{Call, Receipts, WorkerAction};
+use crate::{Call, Event, Receipts, WorkerAction};
 use codec::Decode;
-use frame_support::{pallet_prelude::*, traits::Hooks};
+use frame_support::traits::Hooks;
 use sp_core::{
 	offchain::{
 		testing::{PoolState, TestOffchainExt, TestTransactionPoolExt},
@@ -19,37 +19,40 @@ use sp_core::{
 	Pair,
 };
 use sp_keystore::{testing::MemoryKeystore, Keystore, KeystoreExt};
-use verity_engine::model_root;
+use verity_engine::{model_root, ExecOptions, Prepared};
 use verity_primitives::{
 	crypto::{WorkerPublic, WORKER_KEY_TYPE},
-	fraud::{first_difference, proof_material},
-	host::{HostError, InferenceExt, InferenceHost, Job, JobOutput, JobStatus},
-	io_hash, Outcome,
+	fraud::Execution,
+	host::{HostError, InferenceExt, InferenceHost, Job, JobStatus},
+	Outcome,
 };
 
-/// The real engine on the mock's test program.
+/// The real engine on the mock's programs.
 struct EngineHost;
 
 impl InferenceHost for EngineHost {
 	fn job(&self, job: Job) -> Result<JobStatus, HostError> {
-		let program = test_program();
-		assert_eq!(job.model.model_root, H256(model_root(&program)));
+		let Some(program) = [test_program(), lookup_program()]
+			.into_iter()
+			.find(|p| H256(model_root(p)) == job.model.model_root)
+		else {
+			// As the node's model store refuses a model whose compiled root differs.
+			return Ok(JobStatus::ModelRefused {
+				reason: b"model root mismatch".to_vec(),
+			});
+		};
 		let inputs = Vec::<Tensor>::decode(&mut &job.input[..]).expect("the request input");
-		let (outputs, trace) = verity_engine::execute(&program, &inputs).expect("it runs");
-		let leaves: Vec<H256> = trace.leaves.iter().map(|l| H256(*l)).collect();
-		let divergence = job
-			.compare_with
-			.as_ref()
-			.and_then(|theirs| first_difference(&leaves, theirs))
-			.map(|i| proof_material(&program, &ModelTree::new(&program), &inputs, i).unwrap());
-		let hashes: Vec<H256> = outputs.iter().map(|t| H256(tensor_hash(t))).collect();
-		Ok(JobStatus::Done(JobOutput {
-			output: outputs.encode(),
-			output_hash: io_hash(&hashes),
-			trace_root: H256(trace.root()),
-			leaves,
-			divergence,
-		}))
+		let prepared = Prepared::new(program.clone()).expect("valid");
+		let execution = Execution::run(&prepared, &inputs, &ExecOptions::default()).expect("runs");
+		let output = execution
+			.into_job_output(
+				&program,
+				&ModelTree::new(&program),
+				&inputs,
+				job.compare_with.as_deref(),
+			)
+			.expect("proof material");
+		Ok(JobStatus::Done(output))
 	}
 }
 
@@ -231,5 +234,126 @@ fn in_a_quorum_dispute_the_honest_workers_node_proves_the_liar_wrong() {
 		let bond = registry::Pallet::<Test>::bond(liar);
 		include(calls.into_iter().next().unwrap());
 		assert_eq!(registry::Pallet::<Test>::bond(liar), bond - FRAUD_SLASH);
+	});
+}
+
+#[test]
+fn inputs_the_model_cannot_run_are_answered_with_failures_and_cost_honest_workers_nothing() {
+	// The penalty-farming attack: a requester sends inputs on which the model fails (ids out of
+	// the lookup table's range), hoping honest workers post nothing, miss the deadline and pay
+	// it `MissPenalty`. The workers' nodes post failure results instead: every request settles,
+	// the requester pays for the work and no worker loses anything.
+	let (mut ext, pool) = offchain_ext(&WORKERS);
+	ext.execute_with(|| {
+		let model = lookup_model();
+		let bonds: Vec<Balance> = WORKERS
+			.iter()
+			.map(|w| registry::Pallet::<Test>::bond(*w))
+			.collect();
+		let before = free(ALICE);
+		let modes = [
+			VerificationMode::Attested,
+			VerificationMode::Optimistic,
+			VerificationMode::Quorum(2),
+		];
+		let mut fees = 0;
+		let ids: Vec<RequestId> = (0..6)
+			.map(|k| {
+				let mode = modes[k % modes.len()];
+				fees += Inference::quote(model, mode).unwrap();
+				request_lookup(ALICE, model, mode, [0, 7 + k as i64])
+			})
+			.collect();
+		let last = System::block_number() + REQUEST_LIFETIME + CHALLENGE_PERIOD + 2;
+		while System::block_number() < last {
+			for call in run_offchain_worker(&pool) {
+				include(call);
+			}
+			run_to_block(System::block_number() + 1);
+		}
+		for id in ids {
+			let receipt = Receipts::<Test>::get(id).expect("finished");
+			assert_eq!(
+				receipt.outcome,
+				Outcome::ExecutionFailed { node: 1 },
+				"request {id}"
+			);
+		}
+		for (w, bond) in WORKERS.iter().zip(bonds) {
+			assert_eq!(
+				registry::Pallet::<Test>::bond(*w),
+				bond,
+				"worker {w} lost bond"
+			);
+			assert_eq!(
+				registry::Misses::<Test>::get(w),
+				0,
+				"worker {w} missed a deadline"
+			);
+		}
+		assert_eq!(
+			free(ALICE),
+			before - fees,
+			"the requester pays for the work, gains nothing"
+		);
+		assert!(!inference_events()
+			.iter()
+			.any(|e| matches!(e, Event::DeadlineMissed { .. })));
+	});
+}
+
+#[test]
+fn a_model_no_node_can_serve_is_declined_by_every_worker_and_refunded_in_full() {
+	// The registered root matches no program the engine compiles: every node refuses the
+	// model. Instead of staying silent (and paying `MissPenalty` at each deadline) each worker
+	// declines; the request passes from worker to worker and is refunded.
+	let (mut ext, pool) = offchain_ext(&WORKERS);
+	ext.execute_with(|| {
+		let mut info = model_info(&test_program());
+		info.model_root = H256::repeat_byte(7);
+		let model = Registry::add_model(info);
+		let before = free(ALICE);
+		let id = crate::NextRequestId::<Test>::get();
+		assert_ok!(Inference::request_inference(
+			RuntimeOrigin::signed(ALICE),
+			model,
+			encode_tensors(&[input_tensor(1)]),
+			VerificationMode::Attested,
+			Inference::quote(model, VerificationMode::Attested).unwrap(),
+		));
+		for _ in 0..WORKERS.len() {
+			let calls = run_offchain_worker(&pool);
+			assert!(calls.iter().all(|c| matches!(
+				c,
+				Call::worker_call {
+					action: WorkerAction::Decline { .. },
+					..
+				}
+			)));
+			for call in calls {
+				include(call);
+			}
+			if Receipts::<Test>::contains_key(id) {
+				break;
+			}
+			run_to_block(System::block_number() + 1);
+		}
+		let receipt = Receipts::<Test>::get(id).expect("finished");
+		assert_eq!(receipt.outcome, Outcome::Refunded);
+		assert_eq!(free(ALICE), before, "refunded in full");
+		for w in WORKERS {
+			assert_eq!(
+				registry::Pallet::<Test>::bond(w),
+				BOND,
+				"worker {w} lost bond"
+			);
+		}
+		assert_eq!(
+			inference_events()
+				.iter()
+				.filter(|e| matches!(e, Event::Declined { .. }))
+				.count(),
+			WORKERS.len()
+		);
 	});
 }

@@ -1,6 +1,7 @@
 //! Property test: random sequences of calls — requests in every mode with valid and invalid
-//! inputs and fees, commitments, honest, cheating and malformed results, valid, invalid and
-//! malformed fraud proofs, block advances through every kind of deadline, silent workers —
+//! inputs and fees, commitments, honest, cheating and malformed results, false failure results
+//! (the test program runs on every input, so a failure claimed at any node is a lie), valid,
+//! invalid and malformed fraud proofs, block advances through every kind of deadline, silent workers —
 //! checked after every step:
 //!
 //! * total issuance never changes, and free + held over all accounts equals it;
@@ -125,8 +126,11 @@ impl World<'_> {
 	}
 
 	fn a_plan(&mut self, seed: u32) -> Run {
-		if self.rng.chance(65) {
+		if self.rng.chance(60) {
 			self.runs.get(seed, None)
+		} else if self.rng.chance(15) {
+			let node = self.rng.below(4) as usize;
+			self.runs.get(seed, None).failing_at(node)
 		} else {
 			let node = self.rng.below(4) as usize;
 			let delta = 1 + self.rng.below(2) as u32;
@@ -244,19 +248,36 @@ impl World<'_> {
 		let mut salt = quorum.then(|| salt_of(worker));
 		match self.rng.below(20) {
 			0 => plan.leaves.truncate(2),
-			1 => plan.leaves[3] = H256::repeat_byte(1),
+			1 => {
+				if let Some(leaf) = plan.leaves.get_mut(3) {
+					*leaf = H256::repeat_byte(1);
+				}
+			}
 			2 => salt = if salt.is_some() { None } else { Some([0; 32]) },
 			_ => {}
 		}
-		let what = format!("submit({id}, {worker}, salt {})", salt.is_some());
-		let r = checked(&mut self.log, what, || {
-			Inference::submit_result(
+		// Some results are false failures: "execution fails at node k", with the leaves before
+		// it. A quorum worker commits to it first (in `commit`, from the plan).
+		let failed_at = plan.failed_at;
+		let what = format!(
+			"submit({id}, {worker}, salt {}, failed at {failed_at:?})",
+			salt.is_some()
+		);
+		let r = checked(&mut self.log, what, || match failed_at {
+			None => Inference::submit_result(
 				RuntimeOrigin::signed(worker),
 				id,
 				plan.output(),
 				plan.leaves.clone().try_into().unwrap(),
 				salt,
-			)
+			),
+			Some(node) => Inference::submit_failure(
+				RuntimeOrigin::signed(worker),
+				id,
+				node,
+				plan.leaves.clone().try_into().unwrap(),
+				salt,
+			),
 		});
 		if let Some(post) = r {
 			assert_eq!(post.pays_fee, Pays::No, "an accepted result must be free");
@@ -294,8 +315,7 @@ impl World<'_> {
 		});
 		let divergence = leaves
 			.as_ref()
-			.and_then(|l| honest.leaves.iter().zip(l).position(|(h, w)| h != w))
-			.map(|i| i as u32);
+			.and_then(|l| verity_primitives::fraud::first_difference(&honest.leaves, false, l));
 		let index = dispute_leaf
 			.or(divergence)
 			.unwrap_or_else(|| self.rng.below(4) as u32);
@@ -326,12 +346,11 @@ impl World<'_> {
 			&& challenger != 77
 			&& dispute_leaf.is_none_or(|l| l == index)
 			&& leaves.as_ref().is_some_and(|l| {
-				l.len() == honest.leaves.len()
-					&& l[..index as usize] == honest.leaves[..index as usize]
+				l.len() >= index as usize && l[..index as usize] == honest.leaves[..index as usize]
 			});
 		let lying = leaves
 			.as_ref()
-			.is_some_and(|l| l[index as usize] != honest.leaves[index as usize]);
+			.is_some_and(|l| l.get(index as usize) != honest.leaves.get(index as usize));
 		let what = format!("challenge({id}, {worker}, node {call_index}, by {challenger})");
 		let r = checked(&mut self.log, what, || {
 			Inference::challenge(
@@ -458,7 +477,24 @@ fn the_generator_reaches_every_path() {
 				world.step();
 			}
 			run_to_block(System::block_number() + 80);
+			let failures: Vec<(RequestId, AccountId)> = inference_events()
+				.iter()
+				.filter_map(|e| match e {
+					crate::Event::ResultSubmitted {
+						id,
+						worker,
+						failed_at: Some(_),
+						..
+					} => Some((*id, *worker)),
+					_ => None,
+				})
+				.collect();
 			for e in inference_events() {
+				if let crate::Event::FraudProven { id, worker, .. } = &e {
+					if failures.contains(&(*id, *worker)) {
+						seen.insert("FalseFailureSlashed".to_string());
+					}
+				}
 				let name = format!("{e:?}");
 				let name = name.trim_start_matches("Event::");
 				seen.insert(name.split([' ', '{', '(']).next().unwrap().to_string());
@@ -491,6 +527,7 @@ fn the_generator_reaches_every_path() {
 		"Optimistic/Refunded",
 		"Quorum(n)/Settled",
 		"Quorum(n)/Refunded",
+		"FalseFailureSlashed",
 	] {
 		assert!(
 			seen.contains(expected),

@@ -14,16 +14,7 @@ fn challenge_at(
 	seed: u32,
 	index: u32,
 ) -> frame_support::dispatch::DispatchResultWithPostInfo {
-	let (node, node_proof, inputs) = proof(run, seed, index);
-	Inference::challenge(
-		RuntimeOrigin::signed(challenger),
-		id,
-		worker,
-		index,
-		node,
-		node_proof,
-		inputs,
-	)
+	challenge(id, challenger, worker, index, proof(run, seed, index))
 }
 
 #[test]
@@ -183,13 +174,20 @@ fn nested_disputes_each_slash_one_liar() {
 				good.trace(),
 				Some(salt_of(c))
 			),
-			Error::<Test>::AlreadySubmitted
+			Error::<Test>::Excluded
 		);
 		assert_noop!(
 			challenge_at(id, DAVE, c, &good, seed, 2),
 			Error::<Test>::NoResult
 		);
 		assert_ok!(challenge_at(id, CHARLIE, b, &good, seed, 2));
+		// a's reveal is all that is left: one reveal verifies nothing, so it is challengeable
+		// like an optimistic result before it settles.
+		let RequestStatus::Challengeable { until } = status(id) else {
+			panic!("a lone reveal is challengeable")
+		};
+		assert_eq!(until, 3 + CHALLENGE_PERIOD);
+		run_to_block(until + 1);
 		let receipt = Receipts::<Test>::get(id).unwrap();
 		assert_eq!(receipt.workers.to_vec(), vec![a]);
 		assert_eq!((receipt.output_hash, receipt.trace_root), good.hashes());
@@ -344,6 +342,10 @@ fn late_in_its_life_a_quorum_reveals_with_the_committed_workers() {
 		assert!(matches!(status(id), RequestStatus::Revealing { .. }));
 		assert_eq!(assigned(id), vec![second[0]]);
 		reveal(id, second[0], &run);
+		let RequestStatus::Challengeable { until } = status(id) else {
+			panic!("a lone reveal is challengeable")
+		};
+		run_to_block(until + 1);
 		let receipt = Receipts::<Test>::get(id).unwrap();
 		assert_eq!(receipt.workers.to_vec(), vec![second[0]]);
 		assert_eq!(receipt.paid, PRICE + WORKER_FEE);
@@ -393,6 +395,59 @@ fn without_any_reveal_a_quorum_starts_over() {
 		for w in &first {
 			assert_eq!(Registry::bond(*w), BOND - MISS_PENALTY);
 		}
+		assert!(matches!(status(id), RequestStatus::Assigned { .. }));
+		assert_invariants(issuance);
+	});
+}
+
+#[test]
+fn a_quorum_of_one_is_refused_and_not_quoted() {
+	new_test_ext().execute_with(|| {
+		for n in [0u8, 1, 5] {
+			let mode = VerificationMode::Quorum(n);
+			assert_eq!(Inference::quote(0, mode), None, "Quorum({n})");
+			assert_noop!(
+				Inference::request_inference(
+					RuntimeOrigin::signed(ALICE),
+					0,
+					encode_tensors(&[input_tensor(1)]),
+					mode,
+					1_000,
+				),
+				Error::<Test>::InvalidReplicas
+			);
+		}
+		assert!(Inference::quote(0, VerificationMode::Quorum(2)).is_some());
+	});
+}
+
+#[test]
+fn a_lone_reveal_is_challengeable_and_a_lie_in_it_starts_the_quorum_over() {
+	// Before this rule a quorum whose other workers timed out settled on the one reveal at
+	// once: a single unverified worker decided it.
+	new_test_ext().execute_with(|| {
+		let issuance = Balances::total_issuance();
+		let seed = 12;
+		let id = request(ALICE, VerificationMode::Quorum(2), seed);
+		let [a, b] = assigned(id)[..] else { panic!() };
+		let bad = cheating(seed, 1);
+		commit(id, a, &bad);
+		commit(id, b, &bad);
+		reveal(id, a, &bad);
+		// b never reveals: penalised; a's reveal alone becomes challengeable, not settled.
+		run_to_block(2 + RESULT_TIMEOUT);
+		assert_eq!(Registry::bond(b), BOND - MISS_PENALTY);
+		let RequestStatus::Challengeable { until } = status(id) else {
+			panic!("challengeable")
+		};
+		assert_eq!(last_event(), Event::ResultChallengeable { id, until });
+		assert!(!Receipts::<Test>::contains_key(id));
+		assert_ok!(challenge_at(id, CHARLIE, a, &honest(seed), seed, 1));
+		assert_eq!(Registry::bond(a), BOND - FRAUD_SLASH);
+		// A fresh quorum of two new workers.
+		let fresh = assigned(id);
+		assert_eq!(fresh.len(), 2);
+		assert!(!fresh.contains(&a) && !fresh.contains(&b));
 		assert!(matches!(status(id), RequestStatus::Assigned { .. }));
 		assert_invariants(issuance);
 	});

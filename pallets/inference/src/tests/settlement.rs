@@ -47,7 +47,28 @@ fn settlement_pays_owner_worker_and_protocol_per_replica() {
 			paid: 60,
 			output_hash: run.hashes().0,
 			trace_root: run.hashes().1,
+			failed_at: None,
 		}));
+		assert_invariants(issuance);
+	});
+}
+
+#[test]
+fn the_worker_fee_is_fixed_at_request_time() {
+	// `WorkerFee` rises from 10 to 30 while the request is open: the request still pays the
+	// owner its price and the worker the old fee (settlement used to split `fee_per_replica`
+	// with the current fee, taking the owner's price for the worker).
+	new_test_ext().execute_with(|| {
+		let issuance = Balances::total_issuance();
+		let id = request_with_fee(ALICE, VerificationMode::Attested, 1, 100);
+		WorkerFeeValue::set(30);
+		let worker = assigned(id)[0];
+		let (owner, before) = (free(OWNER), free(worker));
+		submit(id, worker, &honest(1));
+		WorkerFeeValue::set(WORKER_FEE);
+		assert_eq!(free(OWNER), owner + PRICE);
+		assert_eq!(free(worker), before + 9);
+		assert_eq!(Receipts::<Test>::get(id).unwrap().paid, PRICE + WORKER_FEE);
 		assert_invariants(issuance);
 	});
 }
@@ -104,10 +125,10 @@ fn read_api() {
 		assert_eq!(Inference::result(id, worker), None);
 		let run = honest(2);
 		submit(id, worker, &run);
-		let (output, output_hash, trace_root, at) = Inference::result(id, worker).unwrap();
-		assert_eq!(output, run.outputs.encode());
-		assert_eq!((output_hash, trace_root), run.hashes());
-		assert_eq!(at, 1);
+		let posted = Inference::result(id, worker).unwrap();
+		assert_eq!(posted.output, run.outputs.encode());
+		assert_eq!((posted.output_hash, posted.trace_root), run.hashes());
+		assert_eq!((posted.failed_at, posted.submitted_at), (None, 1));
 		assert_eq!(Inference::trace_leaves(id, worker).unwrap(), run.leaves);
 		assert_eq!(Inference::receipt(id), None);
 		run_to_block(2 + CHALLENGE_PERIOD);

@@ -133,47 +133,94 @@ fn a_full_exclusion_list_stops_reassignment() {
 }
 
 #[test]
-fn stale_queue_entries_are_skipped() {
+fn spent_queue_entries_are_removed() {
 	new_test_ext().execute_with(|| {
 		let issuance = Balances::total_issuance();
 		let id = request(ALICE, VerificationMode::Quorum(2), 1);
 		let [a, b] = assigned(id)[..] else { panic!() };
 		let run = honest(1);
+		assert!(Deadlines::<Test>::contains_key(5, id));
 		run_to_block(2);
 		commit(id, a, &run);
 		commit(id, b, &run);
-		// The commit phase's entry (block 5) stays queued; the reveal phase ends at block 5 and
-		// is queued at block 6.
-		assert!(Deadlines::<Test>::get(5).contains(&id));
-		assert!(Deadlines::<Test>::get(6).contains(&id));
-		run_to_block(5);
-		assert!(matches!(status(id), RequestStatus::Revealing { .. }));
-		assert_eq!(registry::Misses::<Test>::get(a), 0);
+		// The commit phase's entry is gone; the reveal phase ends at block 5, queued at 6.
+		assert!(!Deadlines::<Test>::contains_key(5, id));
+		assert!(Deadlines::<Test>::contains_key(6, id));
 		reveal(id, a, &run);
 		reveal(id, b, &run);
-		run_to_block(7);
 		assert_eq!(Receipts::<Test>::get(id).unwrap().outcome, Outcome::Settled);
+		assert_eq!(Deadlines::<Test>::iter().count(), 0, "nothing left queued");
 		assert_invariants(issuance);
 	});
 }
 
 #[test]
-fn a_full_block_pushes_deadlines_to_the_next() {
+fn deadlines_beyond_a_blocks_budget_are_processed_in_the_next_blocks() {
 	new_test_ext().execute_with(|| {
 		let issuance = Balances::total_issuance();
-		let ids: Vec<RequestId> = (0..9)
+		let ids: Vec<RequestId> = (0..20)
 			.map(|i| request(ALICE, VerificationMode::Optimistic, i))
 			.collect();
-		assert_eq!(Deadlines::<Test>::get(5).len(), 8);
-		assert_eq!(status(ids[8]), RequestStatus::Assigned { deadline: 5 });
-		assert_eq!(Deadlines::<Test>::get(6).to_vec(), vec![ids[8]]);
+		let expired = || {
+			ids.iter()
+				.filter(|id| Requests::<Test>::get(*id).unwrap().missed.len() == 1)
+				.count()
+		};
+		assert_eq!(Deadlines::<Test>::iter_prefix(5).count(), 20);
 		run_to_block(5);
-		for id in &ids[..8] {
-			assert!(Requests::<Test>::get(id).unwrap().missed.len() == 1);
-		}
-		assert!(Requests::<Test>::get(ids[8]).unwrap().missed.is_empty());
+		assert_eq!(expired(), 8);
+		assert_eq!(crate::NextDue::<Test>::get(), 5);
 		run_to_block(6);
-		assert!(Requests::<Test>::get(ids[8]).unwrap().missed.len() == 1);
+		assert_eq!(expired(), 16);
+		run_to_block(7);
+		assert_eq!(expired(), 20);
+		assert_eq!(crate::NextDue::<Test>::get(), 8);
+		assert_invariants(issuance);
+	});
+}
+
+#[test]
+fn an_attacker_crowding_the_deadline_queue_costs_honest_workers_nothing() {
+	// The attack: fill the deadline queue so that honest workers cannot act (before, a full
+	// 16-block span refused a quorum's last commitment, `DeadlineQueueFull`, and its honest
+	// committers then missed the deadline). Now every call still goes through; the attacker's
+	// own requests are paid for and served like any others.
+	new_test_ext().execute_with(|| {
+		use frame_support::traits::fungible::MutateHold;
+		let issuance = Balances::total_issuance();
+		// Bonds large enough for the workers to be exposed on every request (a bond answers
+		// for `bond / FraudSlash` requests at once).
+		for w in WORKERS {
+			assert_ok!(Balances::hold(
+				&registry::HoldReason::WorkerBond.into(),
+				&w,
+				3 * BOND
+			));
+		}
+		let quorum = request(ALICE, VerificationMode::Quorum(2), 1);
+		let [a, b] = assigned(quorum)[..] else {
+			panic!()
+		};
+		let spam: Vec<RequestId> = (0..130)
+			.map(|i| request(BOB, VerificationMode::Attested, i % 5))
+			.collect();
+		let run = honest(1);
+		commit(quorum, a, &run);
+		commit(quorum, b, &run);
+		reveal(quorum, a, &run);
+		reveal(quorum, b, &run);
+		assert_eq!(
+			Receipts::<Test>::get(quorum).unwrap().outcome,
+			Outcome::Settled
+		);
+		// The workers serve the attacker's requests too: each settles and frees its entry.
+		for (i, id) in spam.iter().enumerate() {
+			submit(*id, assigned(*id)[0], &honest(i as u32 % 5));
+		}
+		run_to_block(20);
+		for w in WORKERS {
+			assert_eq!(Registry::bond(w), 4 * BOND, "worker {w} lost bond");
+		}
 		assert_invariants(issuance);
 	});
 }
@@ -183,7 +230,11 @@ fn on_initialize_accounts_for_what_it_processed() {
 	new_test_ext().execute_with(|| {
 		use frame_support::traits::Hooks;
 		let base = <() as WeightInfo>::on_initialize_base();
-		assert_eq!(Inference::on_initialize(2), base);
+		let idle = Inference::on_initialize(2);
+		assert!(idle.all_gte(base));
+		let reads: frame_support::weights::RuntimeDbWeight =
+			<<Test as frame_system::Config>::DbWeight as frame_support::traits::Get<_>>::get();
+		assert!(idle.all_lte(base.saturating_add(reads.reads(3))));
 		request(ALICE, VerificationMode::Quorum(3), 1);
 		System::set_block_number(5);
 		let used = Inference::on_initialize(5);
