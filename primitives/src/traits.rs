@@ -15,6 +15,11 @@ pub trait ModelRegistry<AccountId, Balance, BlockNumber> {
 	/// The model `id`, if registered.
 	fn model(id: ModelId) -> Option<ModelInfo<AccountId, Balance, BlockNumber>>;
 
+	/// Whether a fraud proof can still carry `model`'s heaviest node: its claimed single-node
+	/// cost and footprint are within the registry's current limits, which a re-benchmark or an
+	/// upgrade may have lowered since the model was registered.
+	fn fits_fraud_proofs(model: &ModelInfo<AccountId, Balance, BlockNumber>) -> bool;
+
 	/// A request for `id` was opened. Fails if the model is unknown or deprecated.
 	fn request_opened(id: ModelId) -> DispatchResult;
 

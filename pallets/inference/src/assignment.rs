@@ -238,7 +238,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Whether requests for `model` in `mode` can be taken, whatever their input: the model is
-	/// active and allows the mode, a quorum has between 2 and `MaxReplicas` workers (one worker
+	/// active and allows the mode, its heaviest node still fits a fraud proof (the limits may
+	/// have been lowered since it was registered), a quorum has between 2 and `MaxReplicas` workers (one worker
 	/// is not a quorum: its result would settle unverified), and the model's trace and outputs
 	/// fit in a result.
 	pub(crate) fn check_servable(
@@ -250,6 +251,10 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::ModelNotActive
 		);
 		ensure!(model.modes.allows(mode), Error::<T>::ModeNotAllowed);
+		ensure!(
+			T::Models::fits_fraud_proofs(model),
+			Error::<T>::ModelBeyondProofLimits
+		);
 		if let VerificationMode::Quorum(n) = mode {
 			ensure!(
 				*n >= 2 && *n as u32 <= T::MaxReplicas::get(),

@@ -474,6 +474,9 @@ pub mod pallet {
 		ModelNotActive,
 		/// The model's owner does not allow this verification mode.
 		ModeNotAllowed,
+		/// The model's heaviest node no longer fits a fraud proof (the registry's limits were
+		/// lowered since it was registered): its results could not be challenged.
+		ModelBeyondProofLimits,
 		/// A quorum must have between 2 and `MaxReplicas` workers.
 		InvalidReplicas,
 		/// The model has more nodes than `MaxNodes`: its trace cannot be posted.

@@ -103,6 +103,8 @@ pub const CHALLENGE_BOND: Balance = 20;
 parameter_types! {
 	/// `WorkerFee`, settable by tests (a runtime upgrade may change it).
 	pub static WorkerFeeValue: Balance = WORKER_FEE;
+	/// The model registry's largest node cost a fraud proof may carry, settable by tests.
+	pub static MaxNodeCostValue: u64 = u64::MAX;
 	pub const ProtocolAccount: AccountId = PROTOCOL;
 	pub const ProtocolShare: Perbill = Perbill::from_percent(10);
 	pub const RequesterShare: Perbill = Perbill::from_percent(50);
@@ -247,6 +249,10 @@ pub mod registry {
 	impl<T: Config> ModelRegistry<AccountId, Balance, BlockNumber> for Pallet<T> {
 		fn model(id: ModelId) -> Option<ModelInfo<AccountId, Balance, BlockNumber>> {
 			Models::<T>::get(id)
+		}
+
+		fn fits_fraud_proofs(model: &ModelInfo<AccountId, Balance, BlockNumber>) -> bool {
+			model.max_node_cost <= super::MaxNodeCostValue::get()
 		}
 
 		fn request_opened(id: ModelId) -> DispatchResult {

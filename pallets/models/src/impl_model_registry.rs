@@ -1,7 +1,7 @@
 //! [`ModelRegistry`]: how the inference pallet reads models and keeps them alive while requests
 //! reference them.
 
-use frame_support::{ensure, pallet_prelude::DispatchResult};
+use frame_support::{ensure, pallet_prelude::DispatchResult, traits::Get};
 use frame_system::pallet_prelude::BlockNumberFor;
 use verity_primitives::{ModelId, ModelRegistry, ModelStatus};
 
@@ -10,6 +10,13 @@ use crate::{BalanceOf, Config, Error, ModelInfoOf, Models, Pallet};
 impl<T: Config> ModelRegistry<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> for Pallet<T> {
 	fn model(id: ModelId) -> Option<ModelInfoOf<T>> {
 		Models::<T>::get(id)
+	}
+
+	/// Checks the claims against [`Config::MaxNodeCost`] and [`Config::MaxNodeFootprint`] as they
+	/// are now.
+	fn fits_fraud_proofs(model: &ModelInfoOf<T>) -> bool {
+		model.max_node_cost <= T::MaxNodeCost::get()
+			&& model.max_node_footprint <= T::MaxNodeFootprint::get()
 	}
 
 	/// Counts a request in flight for `id`, which blocks the model's removal until the request

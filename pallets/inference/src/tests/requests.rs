@@ -322,3 +322,34 @@ fn unsigned_origins_are_refused() {
 		);
 	});
 }
+
+#[test]
+fn a_model_beyond_the_current_fraud_proof_limits_takes_no_requests() {
+	// The limit was lowered (a re-benchmark, an upgrade) below the model's heaviest node: its
+	// results could no longer be challenged, so it is neither quoted nor requested. Before,
+	// only registration checked the limit.
+	new_test_ext().execute_with(|| {
+		let heaviest = model_info(&test_program()).max_node_cost;
+		MaxNodeCostValue::set(heaviest - 1);
+		assert_eq!(Inference::quote(0, VerificationMode::Attested), None);
+		assert_noop!(
+			try_request(
+				ALICE,
+				0,
+				&[input_tensor(1)],
+				VerificationMode::Attested,
+				100
+			),
+			Error::<Test>::ModelBeyondProofLimits
+		);
+		MaxNodeCostValue::set(heaviest);
+		assert_ok!(try_request(
+			ALICE,
+			0,
+			&[input_tensor(1)],
+			VerificationMode::Attested,
+			100
+		));
+		MaxNodeCostValue::set(u64::MAX);
+	});
+}

@@ -81,3 +81,20 @@ fn in_flight_count_does_not_overflow() {
 		assert_eq!(in_flight(id), u32::MAX);
 	});
 }
+
+#[test]
+fn fits_fraud_proofs_checks_the_current_limits() {
+	test(|| {
+		let id = register_alice();
+		let mut info = crate::Models::<Test>::get(id).unwrap();
+		let fits = |info: &crate::ModelInfoOf<Test>| {
+			<Models as ModelRegistry<Registry, Balance, u64>>::fits_fraud_proofs(info)
+		};
+		assert!(fits(&info));
+		info.max_node_cost = MAX_NODE_COST + 1;
+		assert!(!fits(&info));
+		info.max_node_cost = MAX_NODE_COST;
+		info.max_node_footprint = MAX_NODE_FOOTPRINT + 1;
+		assert!(!fits(&info));
+	});
+}
