@@ -288,12 +288,27 @@ impl pallet_inference::BenchmarkHelper<AccountId, Balance, BlockNumber>
 mod verity_integrity {
 	use super::*;
 
+	/// The longest a worker stays slashable on one request, and the room left for a backlog of
+	/// deadline processing. Without a backlog: the last reassignment can start at
+	/// `RequestLifetime − ResultTimeout` and its commit phase ends at `RequestLifetime`; reveals
+	/// take `ResultTimeout`; each fraud proof in a dispute slashes at least one of at most
+	/// `MAX_REPLICAS` revealers and may open a nested dispute among the rest (at most
+	/// `MAX_REPLICAS − 1` disputes of `ChallengePeriod`); the one reveal left is challengeable
+	/// for another `ChallengePeriod` (an attested receipt's window is one `ChallengePeriod`
+	/// too). Phase ends processed late (more than `MaxDeadlinesPerBlock` due) delay each of the
+	/// at most `MAX_REPLICAS + 2` phase openings; the delay must leave room for a day of that.
 	#[test]
 	fn bonds_outlive_requests() {
+		let replicas = verity_primitives::MAX_REPLICAS;
+		let worst = RequestLifetime::get()
+			+ ResultTimeout::get()
+			+ (replicas - 1) * ChallengePeriod::get()
+			+ ChallengePeriod::get();
+		let backlog_room = DAYS;
 		assert!(
-			UnbondingDelay::get()
-				> RequestLifetime::get() + ResultTimeout::get() + ChallengePeriod::get(),
-			"a worker could withdraw its bond before a fraud proof against it lands"
+			UnbondingDelay::get() > worst + backlog_room,
+			"a worker could withdraw its bond before a fraud proof against it lands: \
+			 {worst} blocks of phases and {backlog_room} of backlog room exceed the delay"
 		);
 	}
 
