@@ -66,10 +66,12 @@ def digits():
 
 
 def samples(x_test, shape):
-    """Sample inputs: the first 1, next 4 and next 16 test images, reshaped to `shape`."""
+    """Sample inputs: the first 1, next 4 and next 16 test samples, reshaped to `shape` (images
+    as float32; other inputs keep their type)."""
     out, start = [], 0
     for n in SAMPLE_BATCHES:
-        out.append(x_test[start : start + n].reshape((n,) + shape).astype(np.float32))
+        x = x_test[start : start + n].reshape((n,) + shape)
+        out.append(x.astype(np.float32) if x.dtype.kind == "f" else x)
         start += n
     return out
 
@@ -287,12 +289,7 @@ def bag_of_tokens():
         raise SystemExit("onnxruntime accepted an out-of-vocabulary token id")
     except ort.capi.onnxruntime_pybind11_state.InvalidArgument as e:
         refusal = str(e).splitlines()[0]
-    samples = []
-    start = 0
-    for n in SAMPLE_BATCHES:
-        samples.append(x_test[start : start + n])
-        start += n
-    return model, samples, {
+    return model, samples(x_test, (SEQ,)), {
         "what": f"embedding-bag topic classifier ({SEQ} int64 token ids of a {VOCAB}-token vocabulary, "
         f"{TOPICS} topics); ids outside the vocabulary make its Gather fail",
         "training": "seeded random embeddings, scikit-learn LogisticRegression on the mean embedding, "
