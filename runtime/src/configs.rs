@@ -33,8 +33,8 @@ use super::{
 	tx_extension, AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Inference, Models,
 	Nonce, PalletInfo, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason,
 	RuntimeOrigin, RuntimeTask, Signature, SignedPayload, System, TxExtension, UncheckedExtrinsic,
-	Workers, DAYS, EXISTENTIAL_DEPOSIT, MICRO_UNIT, MILLI_UNIT, MINUTES, SLOT_DURATION, UNIT,
-	VERSION,
+	Workers, DAYS, EXISTENTIAL_DEPOSIT, HOURS, MICRO_UNIT, MILLI_UNIT, MINUTES, SLOT_DURATION,
+	UNIT, VERSION,
 };
 
 /// Share of a block's weight and length available to normal (non-operational) extrinsics.
@@ -207,6 +207,8 @@ parameter_types! {
 	pub const ChallengePeriod: BlockNumber = 10 * MINUTES;
 	pub const ResultTimeout: BlockNumber = 2 * MINUTES;
 	pub const RequestLifetime: BlockNumber = 10 * MINUTES;
+	/// Time for a requester to read an output after settlement; the receipt keeps its hash.
+	pub const ResultRetention: BlockNumber = HOURS;
 	pub const MissPenalty: Balance = 10 * UNIT;
 	pub const FraudSlash: Balance = 500 * UNIT;
 	pub const RequesterShare: Perbill = Perbill::from_percent(50);
@@ -229,6 +231,7 @@ impl pallet_inference::Config for Runtime {
 	type ProtocolAccount = ProtocolAccount;
 	type ChallengePeriod = ChallengePeriod;
 	type ResultTimeout = ResultTimeout;
+	type ResultRetention = ResultRetention;
 	type RequestLifetime = RequestLifetime;
 	type MissPenalty = MissPenalty;
 	type FraudSlash = FraudSlash;

@@ -49,6 +49,15 @@ fn workers<T: Config>(n: u32) -> Vec<T::AccountId> {
 		.collect()
 }
 
+/// The result the settlement benchmarks settle with.
+fn settled_with() -> Accepted {
+	Accepted {
+		output_hash: H256::zero(),
+		trace_root: H256::zero(),
+		failed_at: None,
+	}
+}
+
 fn protocol_exists<T: Config>() {
 	let protocol = T::ProtocolAccount::get();
 	if T::Currency::balance(&protocol) < T::Currency::minimum_balance() {
@@ -347,18 +356,29 @@ mod benchmarks {
 
 		#[block]
 		{
-			Inference::<T>::settle(
-				id,
-				request,
-				&accepted,
-				H256::zero(),
-				H256::zero(),
-				now,
-				None,
-			);
+			Inference::<T>::settle(id, request, &accepted, settled_with(), now, None);
 		}
 
 		assert!(Receipts::<T>::contains_key(id));
+	}
+
+	#[benchmark]
+	fn prune_results(r: Linear<1, { T::MaxReplicas::get() }>) {
+		protocol_exists::<T>();
+		let id = revealed_quorum::<T>(2, r, false);
+		let request = Requests::<T>::get(id).expect("open");
+		let accepted = assigned::<T>(id);
+		let now = frame_system::Pallet::<T>::block_number();
+		Inference::<T>::settle(id, request, &accepted, settled_with(), now, None);
+		let receipt = Receipts::<T>::get(id).expect("settled");
+		assert!(Inference::<T>::has_results(id));
+
+		#[block]
+		{
+			Inference::<T>::prune_results(id, &receipt);
+		}
+
+		assert!(!Inference::<T>::has_results(id));
 	}
 
 	#[benchmark]

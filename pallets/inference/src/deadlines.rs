@@ -15,11 +15,13 @@
 use frame_support::{ensure, traits::Get, weights::Weight};
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::traits::{One, Saturating};
-use verity_primitives::{AssignmentState, RequestId, RequestStatus, VerificationMode};
+use verity_primitives::{
+	AssignmentState, RequestId, RequestStatus, VerificationMode, MAX_REPLICAS,
+};
 
 use crate::{
-	Accepted, ChallengeWindows, Config, Deadlines, Error, Event, NextDue, Pallet, Receipts,
-	RequestOf, Requests, WeightInfo,
+	Accepted, ChallengeWindows, Config, Deadlines, Error, Event, NextDue, Pallet, ReceiptOf,
+	Receipts, RequestOf, Requests, Results, WeightInfo,
 };
 
 impl<T: Config> Pallet<T> {
@@ -45,17 +47,40 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// The block whose queue holds request `id`'s live entry: its current phase's, or its
-	/// attested receipt's challenge window's.
+	/// The block whose queue holds request `id`'s live entry: its current phase's, its attested
+	/// receipt's challenge window's, or the end of its accepted results' retention.
 	pub(crate) fn queued_block(id: RequestId) -> Option<BlockNumberFor<T>> {
 		let last = match Requests::<T>::get(id) {
 			Some(request) => Self::phase_end(&request.status),
 			None if ChallengeWindows::<T>::contains_key(id) => {
 				Receipts::<T>::get(id)?.challengeable_until
 			}
+			None if Self::has_results(id) => Self::retained_until(&Receipts::<T>::get(id)?),
 			None => return None,
 		};
 		Some(last.saturating_add(One::one()))
+	}
+
+	/// The last block a finished request's accepted results are kept: `ResultRetention` after
+	/// the receipt can no longer be challenged.
+	pub(crate) fn retained_until(receipt: &ReceiptOf<T>) -> BlockNumberFor<T> {
+		receipt
+			.challengeable_until
+			.saturating_add(T::ResultRetention::get())
+	}
+
+	/// Whether any result of request `id` is stored.
+	pub(crate) fn has_results(id: RequestId) -> bool {
+		Results::<T>::iter_key_prefix(id).next().is_some()
+	}
+
+	/// Queues the pruning of finished request `id`'s accepted results, if any are stored.
+	pub(crate) fn queue_pruning(id: RequestId, receipt: &ReceiptOf<T>) {
+		if !Self::has_results(id) {
+			return;
+		}
+		let last = Self::retained_until(receipt);
+		Deadlines::<T>::insert(last.saturating_add(One::one()), id, ());
 	}
 
 	/// Fails when the phase that ends at `last` is over at `now`, whether or not its end has been
@@ -117,12 +142,27 @@ impl<T: Config> Pallet<T> {
 				_ => T::DbWeight::get().reads(1),
 			};
 		}
-		if ChallengeWindows::<T>::contains_key(id)
-			&& Receipts::<T>::get(id).is_some_and(|r| over(r.challengeable_until))
-		{
-			return Self::close_window(id);
+		let Some(receipt) = Receipts::<T>::get(id) else {
+			return T::DbWeight::get().reads(2);
+		};
+		if ChallengeWindows::<T>::contains_key(id) {
+			return if over(receipt.challengeable_until) {
+				Self::close_window(id)
+			} else {
+				T::DbWeight::get().reads(3)
+			};
+		}
+		if over(Self::retained_until(&receipt)) {
+			return Self::prune_results(id, &receipt);
 		}
 		T::DbWeight::get().reads(3)
+	}
+
+	/// Deletes finished request `id`'s accepted results at the end of their retention.
+	pub(crate) fn prune_results(id: RequestId, receipt: &ReceiptOf<T>) -> Weight {
+		let removed = Results::<T>::clear_prefix(id, MAX_REPLICAS, None);
+		Self::deposit_event(Event::ResultsPruned { id });
+		T::WeightInfo::prune_results(removed.unique.max(receipt.workers.len() as u32))
 	}
 
 	/// Results (or, in quorum mode, commitments) are missing at the end of the phase: the
@@ -232,7 +272,9 @@ impl<T: Config> Pallet<T> {
 			.saturating_add(
 				T::WeightInfo::settle(r)
 					.max(T::WeightInfo::dispute(T::MaxNodes::get(), r))
-					.max(T::WeightInfo::refund(r)),
+					.max(T::WeightInfo::refund(r))
+					.max(T::WeightInfo::close_window())
+					.max(T::WeightInfo::prune_results(r)),
 			)
 			.saturating_add(T::DbWeight::get().reads(1));
 		T::WeightInfo::on_initialize_base()
@@ -247,9 +289,9 @@ impl<T: Config> Pallet<T> {
 
 #[cfg(any(test, feature = "try-runtime"))]
 impl<T: Config> Pallet<T> {
-	/// Structural invariants: every unfinished request and every open challenge window has its
-	/// deadline queued, the queue holds nothing else, and trace leaves exist only while
-	/// something is challengeable.
+	/// Structural invariants: every unfinished request, every open challenge window and every
+	/// retained result has its deadline queued, the queue holds nothing else, and trace leaves
+	/// exist only while something is challengeable.
 	pub(crate) fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		let queued = |id: RequestId, last: BlockNumberFor<T>| {
 			Deadlines::<T>::contains_key(last.saturating_add(One::one()), id)
@@ -283,6 +325,15 @@ impl<T: Config> Pallet<T> {
 			);
 		}
 		Self::check_exposure()?;
+		for (id, _, _) in Results::<T>::iter() {
+			if !Requests::<T>::contains_key(id) && !ChallengeWindows::<T>::contains_key(id) {
+				let receipt = Receipts::<T>::get(id).ok_or("a result without its request")?;
+				ensure!(
+					queued(id, Self::retained_until(&receipt)),
+					"a retained result without its pruning queued"
+				);
+			}
+		}
 		for (id, _, _) in crate::TraceLeaves::<T>::iter() {
 			ensure!(
 				Requests::<T>::contains_key(id) || ChallengeWindows::<T>::contains_key(id),

@@ -162,6 +162,13 @@ pub mod pallet {
 		#[pallet::constant]
 		type ChallengePeriod: Get<BlockNumberFor<Self>>;
 
+		/// Blocks an accepted result stays in [`Results`] once it can no longer be challenged
+		/// (after settlement, or after an attested receipt's window): time for the requester to
+		/// read the output. Then it is pruned; the receipt keeps its hashes. Results are not
+		/// charged a storage deposit, so this is what bounds the storage they take.
+		#[pallet::constant]
+		type ResultRetention: Get<BlockNumberFor<Self>>;
+
 		/// Blocks each phase of a request (results; in quorum mode commits, then reveals) may
 		/// take before missing workers are penalised.
 		#[pallet::constant]
@@ -253,8 +260,9 @@ pub mod pallet {
 	pub type RequestInputs<T: Config> =
 		StorageMap<_, Twox64Concat, RequestId, BoundedVec<u8, T::MaxInputBytes>>;
 
-	/// Results posted by workers. Accepted results stay; rejected ones (proven fraudulent, or of
-	/// a refunded request) are removed.
+	/// Results posted by workers. Accepted results stay [`Config::ResultRetention`] blocks after
+	/// they can no longer be challenged, then are pruned; rejected ones (proven fraudulent, or of
+	/// a refunded request) are removed at once.
 	#[pallet::storage]
 	pub type Results<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, RequestId, Blake2_128Concat, T::AccountId, ResultOf<T>>;
@@ -461,6 +469,12 @@ pub mod pallet {
 		},
 		/// An attested receipt can no longer be challenged; its trace leaves were deleted.
 		ChallengeWindowClosed {
+			/// The request.
+			id: RequestId,
+		},
+		/// A finished request's accepted results were deleted at the end of their retention;
+		/// its receipt keeps their hashes.
+		ResultsPruned {
 			/// The request.
 			id: RequestId,
 		},

@@ -96,6 +96,7 @@ pub const WORKER_FEE: Balance = 10;
 pub const CHALLENGE_PERIOD: BlockNumber = 5;
 pub const RESULT_TIMEOUT: BlockNumber = 3;
 pub const REQUEST_LIFETIME: BlockNumber = 12;
+pub const RESULT_RETENTION: BlockNumber = 8;
 pub const MISS_PENALTY: Balance = 7;
 pub const FRAUD_SLASH: Balance = 100;
 pub const CHALLENGE_BOND: Balance = 20;
@@ -121,6 +122,7 @@ impl pallet_inference::Config for Test {
 	type ProtocolAccount = ProtocolAccount;
 	type ChallengePeriod = ConstU64<CHALLENGE_PERIOD>;
 	type ResultTimeout = ConstU64<RESULT_TIMEOUT>;
+	type ResultRetention = ConstU64<RESULT_RETENTION>;
 	type RequestLifetime = ConstU64<REQUEST_LIFETIME>;
 	type MissPenalty = ConstU64<MISS_PENALTY>;
 	type FraudSlash = ConstU64<FRAUD_SLASH>;

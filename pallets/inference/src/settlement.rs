@@ -103,6 +103,9 @@ impl<T: Config> Pallet<T> {
 			challengeable_until,
 		};
 		Requests::<T>::remove(id);
+		if window.is_none() {
+			Self::queue_pruning(id, &receipt);
+		}
 		Receipts::<T>::insert(id, receipt);
 		Self::deposit_event(Event::Settled {
 			id,
@@ -150,8 +153,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Ends the challenge window of attested receipt `id`: its trace leaves and input are
-	/// deleted (the accepted result stays), its workers count it as served and the model is
-	/// released. (A receipt proven fraudulent has no window left.)
+	/// deleted (the accepted result stays until its retention ends), its workers count it as
+	/// served and the model is released. (A receipt proven fraudulent has no window left.)
 	pub(crate) fn close_window(id: RequestId) -> Weight {
 		ChallengeWindows::<T>::remove(id);
 		Self::forget_inputs(id);
@@ -161,6 +164,7 @@ impl<T: Config> Pallet<T> {
 				T::Workers::note_served(worker);
 			}
 			T::Models::request_closed(receipt.model);
+			Self::queue_pruning(id, &receipt);
 		}
 		Self::deposit_event(Event::ChallengeWindowClosed { id });
 		T::WeightInfo::close_window()

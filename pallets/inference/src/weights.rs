@@ -48,6 +48,7 @@ pub trait WeightInfo {
 	fn refund(r: u32, ) -> Weight;
 	fn expire_phase(r: u32, ) -> Weight;
 	fn close_window() -> Weight;
+	fn prune_results(r: u32, ) -> Weight;
 	fn on_initialize_base() -> Weight;
 	fn verify_worker_signature() -> Weight;
 }
@@ -285,6 +286,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
+	/// Storage: `Inference::Results` (r:8 w:8)
+	/// Proof: `Inference::Results` (`max_values`: None, `max_size`: Some(1048698), added: 1051173, mode: `MaxEncodedLen`)
+	fn prune_results(r: u32, ) -> Weight {
+		Weight::from_parts(20_000_000, 3593)
+			.saturating_add(Weight::from_parts(5_130_098, 0).saturating_mul(r.into()))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(r.into())))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(r.into())))
+	}
 	/// Storage: `Inference::Deadlines` (r:1 w:0)
 	/// Proof: `Inference::Deadlines` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
 	fn on_initialize_base() -> Weight {
@@ -372,6 +381,12 @@ impl WeightInfo for () {
 		Weight::from_parts(48_180_000, 5000)
 			.saturating_add(ParityDbWeight::get().reads(2))
 			.saturating_add(ParityDbWeight::get().writes(4))
+	}
+	fn prune_results(r: u32, ) -> Weight {
+		Weight::from_parts(20_000_000, 3593)
+			.saturating_add(Weight::from_parts(5_130_098, 0).saturating_mul(r.into()))
+			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(r.into())))
+			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(r.into())))
 	}
 	fn on_initialize_base() -> Weight {
 		Weight::from_parts(6_062_000, 3991)

@@ -388,3 +388,20 @@ fn a_quorum_split_between_a_failure_and_an_invented_output_is_decided_at_the_fai
 		assert_invariants(issuance);
 	});
 }
+
+#[test]
+fn a_failure_result_is_pruned_after_the_retention_like_an_output() {
+	new_test_ext().execute_with(|| {
+		let issuance = Balances::total_issuance();
+		let id = request_lookup(ALICE, lookup_model(), VerificationMode::Attested, FAILING);
+		let worker = assigned(id)[0];
+		post_failure(id, worker, 1, &run(FAILING).leaves, None);
+		let receipt = Receipts::<Test>::get(id).unwrap();
+		run_to_block(receipt.challengeable_until + RESULT_RETENTION);
+		assert!(Results::<Test>::contains_key(id, worker));
+		run_to_block(receipt.challengeable_until + RESULT_RETENTION + 1);
+		assert!(!Results::<Test>::contains_key(id, worker));
+		assert_eq!(Receipts::<Test>::get(id), Some(receipt));
+		assert_invariants(issuance);
+	});
+}

@@ -11,6 +11,7 @@ mod offchain;
 mod property;
 mod quorum;
 mod requests;
+mod retention;
 mod settlement;
 mod timeouts;
 mod worker_calls;
