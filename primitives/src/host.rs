@@ -23,7 +23,7 @@ use sp_runtime_interface::{
 };
 use verity_engine::{ir::Node, MerkleProof};
 
-use crate::types::{ModelId, ModelLocation, ProvenTensor};
+use crate::types::{ModelId, ModelInfo, ModelLocation, ProvenTensor};
 
 /// Identifies a job: the off-chain worker derives it from what it is for (request, worker,
 /// phase), so that every block's run finds the same job again.
@@ -42,6 +42,32 @@ pub struct ModelRef {
 	pub location: ModelLocation,
 	/// The registered shape of each program input (fixes symbolic dimensions when compiling).
 	pub input_shapes: Vec<Vec<u64>>,
+	/// The owner's claim of the largest node cost; a program with a costlier node is refused.
+	pub max_node_cost: u64,
+	/// The owner's claim of the largest node footprint; a program with a larger one is refused.
+	pub max_node_footprint: u64,
+}
+
+impl ModelRef {
+	/// The registered model `id`.
+	pub fn of<AccountId, Balance, BlockNumber>(
+		id: ModelId,
+		model: &ModelInfo<AccountId, Balance, BlockNumber>,
+	) -> Self {
+		ModelRef {
+			id,
+			onnx_hash: model.onnx_hash,
+			model_root: model.model_root,
+			location: model.location.clone(),
+			input_shapes: model
+				.inputs
+				.iter()
+				.map(|spec| spec.shape.to_vec())
+				.collect(),
+			max_node_cost: model.max_node_cost,
+			max_node_footprint: model.max_node_footprint,
+		}
+	}
 }
 
 /// One inference to run natively.

@@ -22,6 +22,8 @@ fn job() -> Job {
 			model_root: H256::zero(),
 			location: ModelLocation::OnChain { len: 0 },
 			input_shapes: vec![vec![1, 4]],
+			max_node_cost: 0,
+			max_node_footprint: 0,
 		},
 		input: Vec::new(),
 		compare_with: None,

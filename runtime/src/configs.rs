@@ -160,6 +160,9 @@ parameter_types! {
 	/// node's cost, so the bound is the largest cost whose fraud proof weighs at most
 	/// `FraudProofWeightLimit`.
 	pub MaxNodeCost: u64 = Inference::max_challengeable_cost(FraudProofWeightLimit::get());
+	/// Who proves a false cost or footprint claim gets half the model's deposit; the other
+	/// half is burned.
+	pub const ClaimReportReward: Perbill = Perbill::from_percent(50);
 	/// Half of a normal extrinsic's maximum weight: the heaviest fraud proof must be includable
 	/// next to ordinary traffic, not only in an otherwise empty block.
 	pub FraudProofWeightLimit: Weight = RuntimeBlockWeights::get()
@@ -178,6 +181,7 @@ impl pallet_models::Config for Runtime {
 	type MaxNodes = MaxModelNodes;
 	type MaxNodeFootprint = MaxNodeFootprint;
 	type MaxNodeCost = MaxNodeCost;
+	type ClaimReportReward = ClaimReportReward;
 	type WeightInfo = pallet_models::weights::SubstrateWeight<Runtime>;
 }
 

@@ -283,13 +283,13 @@ where
 			.model(best, model_id)
 			.map_err(api_error)?
 			.ok_or_else(|| error(4, format!("no model {model_id}")))?;
-		let model = ModelRef {
-			id: model_id,
-			onnx_hash: info.onnx_hash,
-			model_root,
-			location: info.location,
-			input_shapes: info.inputs.iter().map(|s| s.shape.to_vec()).collect(),
-		};
+		let model = ModelRef::of(model_id, &info);
+		if model.model_root != model_root {
+			return Err(error(
+				5,
+				format!("model {model_id} has another root than request {id}"),
+			));
+		}
 		let loaded = engine
 			.load_model(&model, chain_bytes_at(best))
 			.map_err(|e| error(5, format!("model {model_id}: {e}")))?;

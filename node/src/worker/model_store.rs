@@ -1,6 +1,7 @@
 //! The model store: ONNX bytes read from chain storage or downloaded from the model's URI
-//! (bounded in size and time, see [`super::fetch`]), checked against the registered ONNX hash, compiled with `verity-onnx`, and refused unless the compiled program's root equals the
-//! registered model root. Compiled programs are cached in memory (a few, most recently used) and
+//! (bounded in size and time, see [`super::fetch`]), checked against the registered ONNX hash,
+//! compiled with `verity-onnx`, and refused unless the compiled program's root equals the
+//! registered model root and no node exceeds the registered cost and footprint claims. Compiled programs are cached in memory (a few, most recently used) and
 //! on disk under the node's base path (bounded in bytes, least recently used evicted), so a
 //! restart does not recompile.
 
@@ -13,7 +14,10 @@ use std::{
 
 use codec::{Decode, Encode};
 use sp_core::H256;
-use verity_engine::{ir::Program, ModelTree, Prepared};
+use verity_engine::{
+	ir::{node_footprint, Program},
+	ModelTree, Prepared,
+};
 use verity_primitives::{host::ModelRef, ModelLocation};
 
 use super::metrics::Metrics;
@@ -55,6 +59,16 @@ pub enum Refusal {
 		/// Compiled here.
 		compiled: H256,
 	},
+	/// A node's cost or footprint exceeds the owner's claim (provable on chain with
+	/// `Models::report_false_claim`).
+	ClaimUnderstated {
+		/// The node.
+		node: u32,
+		/// Its cost, and the claimed largest.
+		cost: (u64, u64),
+		/// Its footprint, and the claimed largest.
+		footprint: (u64, u64),
+	},
 }
 
 impl std::fmt::Display for Refusal {
@@ -75,6 +89,16 @@ impl std::fmt::Display for Refusal {
 			} => write!(
 				f,
 				"model root mismatch: registered {registered:?}, compiled {compiled:?}"
+			),
+			Refusal::ClaimUnderstated {
+				node,
+				cost,
+				footprint,
+			} => write!(
+				f,
+				"node {node} exceeds the registered claims: cost {} (claimed at most {}), \
+				 footprint {} bytes (claimed at most {})",
+				cost.0, cost.1, footprint.0, footprint.1
 			),
 		}
 	}
@@ -118,6 +142,19 @@ impl ModelStore {
 	/// The model `model`, compiled and verified. `chain_bytes` reads its ONNX bytes from chain
 	/// storage when they are on chain.
 	pub fn get(
+		&self,
+		model: &ModelRef,
+		chain_bytes: impl FnOnce() -> Result<Vec<u8>, String>,
+	) -> Result<Arc<LoadedModel>, Refusal> {
+		let loaded = self.by_root(model, chain_bytes)?;
+		// Per registration, not per root: another registration of the same program may have
+		// claimed enough.
+		Self::check_claims(model, loaded.prepared.program())?;
+		Ok(loaded)
+	}
+
+	/// The program of `model`'s root: from memory, from disk, or fetched and compiled.
+	fn by_root(
 		&self,
 		model: &ModelRef,
 		chain_bytes: impl FnOnce() -> Result<Vec<u8>, String>,
@@ -196,6 +233,30 @@ impl ModelStore {
 			});
 		}
 		Ok(compiled.program)
+	}
+
+	/// Refuses a program with a node beyond the owner's cost or footprint claims: the claims
+	/// admit the model to requests as fraud-provable, and such a node may not be.
+	fn check_claims(model: &ModelRef, program: &Program) -> Result<(), Refusal> {
+		let understated = program.nodes.iter().enumerate().find(|(_, node)| {
+			verity_engine::node_cost(node) > model.max_node_cost
+				|| node_footprint(node) > model.max_node_footprint
+		});
+		match understated {
+			None => Ok(()),
+			Some((index, node)) => {
+				log::error!(
+					target: LOG_TARGET,
+					"model {} refused: node {index} exceeds its registered cost or footprint claim",
+					model.id,
+				);
+				Err(Refusal::ClaimUnderstated {
+					node: index as u32,
+					cost: (verity_engine::node_cost(node), model.max_node_cost),
+					footprint: (node_footprint(node), model.max_node_footprint),
+				})
+			}
+		}
 	}
 
 	fn load(program: Program) -> Result<LoadedModel, String> {
@@ -314,5 +375,90 @@ fn cache_files(dir: &Path) -> Vec<(PathBuf, u64, SystemTime)> {
 fn touch(path: &Path) {
 	if let Ok(file) = fs::File::options().append(true).open(path) {
 		let _ = file.set_modified(SystemTime::now());
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	/// The repo's MLP (batch 1) registered on chain with the claims its compiled program has.
+	fn mlp() -> (Vec<u8>, ModelRef) {
+		let path = concat!(
+			env!("CARGO_MANIFEST_DIR"),
+			"/../models/mlp-digits/model.onnx"
+		);
+		let bytes = fs::read(path).expect("the repo model");
+		let program = verity_onnx::compile(&bytes, &[("input", vec![1, 64])])
+			.expect("compiles")
+			.program;
+		let model = ModelRef {
+			id: 3,
+			onnx_hash: H256(verity_engine::commit::blake2_256(&bytes)),
+			model_root: H256(verity_engine::model_root(&program)),
+			location: ModelLocation::OnChain {
+				len: bytes.len() as u32,
+			},
+			input_shapes: vec![vec![1, 64]],
+			max_node_cost: program.largest_node_cost(),
+			max_node_footprint: program.largest_node_footprint(),
+		};
+		(bytes, model)
+	}
+
+	fn open_store(dir: &Path) -> ModelStore {
+		ModelStore::new(
+			Some(dir.to_path_buf()),
+			1 << 30,
+			1 << 24,
+			Duration::from_secs(5),
+			None,
+		)
+		.unwrap()
+	}
+
+	#[test]
+	fn a_registration_understating_a_claim_is_refused_even_from_the_cache() {
+		let dir = tempfile::tempdir().unwrap();
+		let (bytes, honest) = mlp();
+		let store = open_store(dir.path());
+		assert!(store.get(&honest, || Ok(bytes.clone())).is_ok());
+		for understate_cost in [true, false] {
+			// Same bytes and root (so the compiled program comes from the cache), one claim
+			// a unit short of the heaviest node.
+			let mut model = honest.clone();
+			if understate_cost {
+				model.max_node_cost -= 1;
+			} else {
+				model.max_node_footprint -= 1;
+			}
+			let refused = store
+				.get(&model, || panic!("served from the cache"))
+				.err()
+				.expect("refused");
+			let Refusal::ClaimUnderstated {
+				node,
+				cost,
+				footprint,
+			} = refused
+			else {
+				panic!("{refused}");
+			};
+			assert_eq!(cost.1, model.max_node_cost);
+			assert_eq!(footprint.1, model.max_node_footprint);
+			assert!(cost.0 > cost.1 || footprint.0 > footprint.1);
+			// A fresh store (compiling from the bytes) refuses it the same way.
+			let fresh = tempfile::tempdir().unwrap();
+			assert_eq!(
+				open_store(fresh.path())
+					.get(&model, || Ok(bytes.clone()))
+					.err(),
+				Some(Refusal::ClaimUnderstated {
+					node,
+					cost,
+					footprint
+				})
+			);
+		}
 	}
 }

@@ -304,17 +304,7 @@ impl<T: Config> Pallet<T> {
 		};
 		let job = Job {
 			key,
-			model: ModelRef {
-				id: model_id,
-				onnx_hash: model.onnx_hash,
-				model_root: model.model_root,
-				input_shapes: model
-					.inputs
-					.iter()
-					.map(|spec| spec.shape.to_vec())
-					.collect(),
-				location: model.location,
-			},
+			model: ModelRef::of(model_id, &model),
 			input: input.into_inner(),
 			compare_with,
 			sampled,

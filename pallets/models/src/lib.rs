@@ -37,8 +37,10 @@
 //! model root (single output, consistent types, footprint and cost within the claims). Not
 //! checked here: that the ONNX bytes compile to the model root, and the `macs`,
 //! `max_node_footprint` and `max_node_cost` claims for nodes other than the outputs. Workers
-//! recompile the bytes and refuse a model whose root does not match; a requester who doubts a
-//! registration can do the same.
+//! recompile the bytes and refuse a model whose root does not match or whose claims are
+//! understated; a requester who doubts a registration can do the same. An understated claim is
+//! provable on chain: [`Pallet::report_false_claim`] shows the node, deprecates the model and
+//! slashes its deposit (half to the reporter in the runtime, the rest burned).
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
@@ -66,13 +68,16 @@ pub mod pallet {
 		pallet_prelude::*,
 		traits::{
 			fungible::{self, MutateHold},
-			tokens::Precision,
+			tokens::{Fortitude, Precision, Restriction},
 			BuildGenesisConfig,
 		},
 	};
 	use frame_system::pallet_prelude::*;
 	use sp_core::H256;
-	use sp_runtime::traits::{CheckedAdd, CheckedMul, Saturating, Zero};
+	use sp_runtime::{
+		traits::{CheckedAdd, CheckedMul, Saturating, Zero},
+		Perbill,
+	};
 	use verity_primitives::{
 		engine::{
 			commit::{verify_header, verify_node},
@@ -127,6 +132,12 @@ pub mod pallet {
 		/// runtime derives it from pallet-inference's `challenge` weight.
 		#[pallet::constant]
 		type MaxNodeCost: Get<u64>;
+
+		/// Share of a model's deposit paid to whoever proves that its owner understated a
+		/// node's cost or footprint ([`Pallet::report_false_claim`]); the rest is burned, so an
+		/// owner reporting itself still loses it.
+		#[pallet::constant]
+		type ClaimReportReward: Get<Perbill>;
 
 		/// Weights of this pallet's calls.
 		type WeightInfo: WeightInfo;
@@ -190,6 +201,20 @@ pub mod pallet {
 		ModelDeprecated {
 			/// The model.
 			id: ModelId,
+		},
+		/// A model's owner was proven to have understated a node's cost or footprint: the model
+		/// is deprecated and its deposit slashed.
+		FalseClaimProven {
+			/// The model.
+			id: ModelId,
+			/// The node whose cost or footprint exceeds the claim.
+			node: u32,
+			/// Who proved it; receives `reward`.
+			reporter: T::AccountId,
+			/// Paid to the reporter out of the deposit.
+			reward: BalanceOf<T>,
+			/// Burned out of the deposit.
+			burned: BalanceOf<T>,
 		},
 		/// A model was removed, its bytes deleted and its deposit released.
 		ModelRemoved {
@@ -276,6 +301,15 @@ pub mod pallet {
 		ModelDeprecated,
 		/// The model's count of requests in flight would overflow.
 		TooManyRequestsInFlight,
+		/// A reported node index is at or beyond the model's node count.
+		NodeOutOfRange,
+		/// A reported node's Merkle proof does not verify against the model root.
+		InvalidNodeProof,
+		/// The reported node is within the model's `max_node_cost` and `max_node_footprint`
+		/// claims.
+		ClaimsHold,
+		/// The model's deposit was already slashed for a false claim.
+		DepositAlreadySlashed,
 	}
 
 	/// Models registered at genesis.
@@ -404,6 +438,36 @@ pub mod pallet {
 				id,
 				owner,
 				released,
+			});
+			Ok(())
+		}
+
+		/// Proves that the owner of model `id` understated a claim: node `index` (`proven`, the
+		/// node with its Merkle proof against the model root) costs more than the claimed
+		/// `max_node_cost` or has a larger footprint than the claimed `max_node_footprint`.
+		/// The claims are what admit a model to requests (its heaviest node must fit a fraud
+		/// proof), so an understated one can hide a node at which results cannot be proven
+		/// wrong. Anyone may report; the model is deprecated (requests in flight finish) and its
+		/// deposit slashed: `ClaimReportReward` of it to the caller, the rest burned.
+		///
+		/// Charged as a registration with no bytes and `proven` as its proof material, which
+		/// verifies as much and writes more. Emits [`Event::FalseClaimProven`].
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::register_model(0, proven.node.encoded_size() as u32))]
+		pub fn report_false_claim(
+			origin: OriginFor<T>,
+			id: ModelId,
+			index: u32,
+			proven: Box<ProvenNode>,
+		) -> DispatchResult {
+			let reporter = ensure_signed(origin)?;
+			let (reward, burned) = Self::do_report_false_claim(&reporter, id, index, &proven)?;
+			Self::deposit_event(Event::FalseClaimProven {
+				id,
+				node: index,
+				reporter,
+				reward,
+				burned,
 			});
 			Ok(())
 		}
@@ -545,6 +609,66 @@ pub mod pallet {
 			Models::<T>::remove(id);
 			ModelBytes::<T>::remove(id);
 			Ok(released)
+		}
+
+		/// Checks `reporter`'s proof that node `index` of model `id` exceeds the owner's claims,
+		/// then deprecates the model and slashes its deposit. Returns the reward paid and the
+		/// amount burned.
+		pub fn do_report_false_claim(
+			reporter: &T::AccountId,
+			id: ModelId,
+			index: u32,
+			proven: &ProvenNode,
+		) -> Result<(BalanceOf<T>, BalanceOf<T>), DispatchError> {
+			let mut info = Models::<T>::get(id).ok_or(Error::<T>::UnknownModel)?;
+			ensure!(!info.deposit.is_zero(), Error::<T>::DepositAlreadySlashed);
+			ensure!(
+				proven.node.encoded_size() as u64 <= u64::from(MAX_PROOF_MATERIAL),
+				Error::<T>::ProofMaterialTooLarge
+			);
+			ensure!(index < info.node_count, Error::<T>::NodeOutOfRange);
+			ensure!(
+				verify_node(
+					&info.model_root.0,
+					&proven.node,
+					index,
+					info.node_count,
+					info.weight_count,
+					&proven.proof
+				),
+				Error::<T>::InvalidNodeProof
+			);
+			ensure!(
+				node_cost(&proven.node) > info.max_node_cost
+					|| node_footprint(&proven.node) > info.max_node_footprint,
+				Error::<T>::ClaimsHold
+			);
+			let reason = HoldReason::ModelDeposit.into();
+			let reward = T::ClaimReportReward::get() * info.deposit;
+			let reward = if *reporter == info.owner {
+				T::Currency::release(&reason, reporter, reward, Precision::BestEffort)?
+			} else {
+				T::Currency::transfer_on_hold(
+					&reason,
+					&info.owner,
+					reporter,
+					reward,
+					Precision::BestEffort,
+					Restriction::Free,
+					Fortitude::Force,
+				)?
+			};
+			let burned = T::Currency::burn_held(
+				&reason,
+				&info.owner,
+				info.deposit.saturating_sub(reward),
+				Precision::BestEffort,
+				Fortitude::Force,
+			)?;
+			info.deposit = Zero::zero();
+			info.status = ModelStatus::Deprecated;
+			Models::<T>::insert(id, info);
+			Ok((reward, burned))
 		}
 
 		/// `ModelDepositBase + ModelDepositPerByte × (stored_bytes + record_len)`. Saturates,

@@ -52,6 +52,7 @@ parameter_types! {
 	pub const ModelDepositPerByte: Balance = DEPOSIT_PER_BYTE;
 	pub const MaxNodeFootprint: u64 = MAX_NODE_FOOTPRINT;
 	pub const MaxNodeCost: u64 = MAX_NODE_COST;
+	pub const ClaimReportReward: sp_runtime::Perbill = sp_runtime::Perbill::from_percent(50);
 }
 
 impl pallet_models::Config for Test {
@@ -63,6 +64,7 @@ impl pallet_models::Config for Test {
 	type MaxNodes = ConstU32<MAX_NODES>;
 	type MaxNodeFootprint = MaxNodeFootprint;
 	type MaxNodeCost = MaxNodeCost;
+	type ClaimReportReward = ClaimReportReward;
 	type WeightInfo = ();
 }
 

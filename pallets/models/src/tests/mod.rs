@@ -1,6 +1,7 @@
 //! Tests on the mock runtime, by concern: registration checks, the owner's lifecycle calls,
 //! the `ModelRegistry` seam, and genesis.
 
+mod claims;
 mod genesis;
 mod lifecycle;
 mod registration;
