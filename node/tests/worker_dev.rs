@@ -52,7 +52,11 @@ fn open_request(node: &Node, id: RequestId) -> Option<Request<AccountId, Balance
 
 #[test]
 fn the_dev_validator_serves_attested_and_optimistic_requests_by_itself() {
-	let node = Node::spawn("dev-worker", &["--dev", "--tmp"]);
+	let metrics_port = free_port().to_string();
+	let node = Node::spawn(
+		"dev-worker",
+		&["--dev", "--tmp", "--prometheus-port", &metrics_port],
+	);
 	node.rpc_when_up("system_health", json!([]), Duration::from_secs(120));
 	node.wait_finalized(1, Duration::from_secs(120));
 	let alice = Sr25519Keyring::Alice.to_account_id();
@@ -136,6 +140,32 @@ fn the_dev_validator_serves_attested_and_optimistic_requests_by_itself() {
 		expected_output_hash(&input)
 	);
 	assert!(until > node.best_number().expect("best block"));
+
+	// The worker's metrics, scraped over HTTP from the node's Prometheus endpoint: two served
+	// inferences timed, the demo model compiled once and then found in the store (by the second
+	// job and by the proof-material RPC calls), no refusal.
+	let port: u16 = metrics_port.parse().unwrap();
+	let body = http_get(port, "/metrics").expect("the metrics endpoint answers");
+	let labelled = |name: &str, labels: &[(&str, &str)]| {
+		metric(&body, name, labels).unwrap_or_else(|| panic!("no {name} {labels:?} in:\n{body}"))
+	};
+	let value = |name: &str| labelled(name, &[]);
+	assert_eq!(
+		labelled(
+			"verity_jobs_total",
+			&[("kind", "serve"), ("outcome", "done")]
+		),
+		2.0
+	);
+	assert!(value("verity_inference_seconds_count") >= 2.0);
+	assert!(value("verity_inference_seconds_sum") > 0.0);
+	assert_eq!(value("verity_model_cache_misses_total"), 1.0);
+	assert!(value("verity_model_cache_hits_total") >= 1.0);
+	assert!(
+		value("verity_model_cache_bytes") > 0.0,
+		"the compiled demo model is on disk"
+	);
+	assert_eq!(value("verity_model_root_mismatches_total"), 0.0);
 }
 
 /// `signer` registers `program` (compiled from `onnx`), its bytes on chain or, with `uri`,

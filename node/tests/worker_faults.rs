@@ -2,7 +2,8 @@
 //! `--chain local`: every request assigned to it is penalised at its deadline, reassigned to an
 //! honest node's worker and settled by it; the requester pays the quoted fee and nothing more.
 //! A quorum member whose node restarts between its commitment and the reveal still reveals.
-//! A quorum member whose node restarts between its commitment and the reveal still reveals.
+//! A validator killed (SIGKILL) while a quorum request waits on it misses its deadline; the
+//! request settles with the other two, and the requester pays for their work only.
 
 mod common;
 
@@ -174,6 +175,71 @@ fn a_withholding_validators_requests_are_reassigned_and_settled() {
 		settled.workers
 	);
 	assert!(!settled.workers.contains(&charlie));
+}
+
+#[test]
+fn a_validator_killed_mid_request_leaves_the_request_to_the_others() {
+	let alice = spawn_worker_validator("alice", None, &[]);
+	let boot = boot_address(&alice);
+	let bob = spawn_worker_validator("bob", Some(&boot), &[]);
+	let mut charlie = spawn_worker_validator("charlie", Some(&boot), &[]);
+	wait_for("alice to see 2 peers", Duration::from_secs(120), || {
+		let health = alice.rpc("system_health", json!([])).ok()?;
+		(health["peers"].as_u64()? >= 2).then_some(())
+	});
+	alice.wait_finalized(2, Duration::from_secs(180));
+	let charlie_id = Sr25519Keyring::Charlie.to_account_id();
+	let workers = [Sr25519Keyring::Alice, Sr25519Keyring::Bob].map(|k| k.to_account_id());
+	let bonds = workers.clone().map(|w| worker_info(&alice, &w).bond);
+	let missed_before = worker_info(&alice, &charlie_id).missed;
+
+	// A quorum of all three; Charlie's node dies as soon as the request is in a block (before
+	// or after its commitment: either way it cannot reveal).
+	let mode = VerificationMode::Quorum(3);
+	let quote = state_call::<Option<Balance>>(&alice, "VerityApi_quote", (0u32, mode))
+		.expect("VerityApi_quote")
+		.expect("quotable");
+	let id = next_request_id(&alice);
+	let pixels: Vec<f32> = (0..64).map(|i| ((i * 5 + 1) % 16) as f32).collect();
+	let input = vec![Tensor::from_f32(&[1, 64], pixels).expect("tensor")];
+	let call = RuntimeCall::Inference(pallet_inference::Call::request_inference {
+		model: 0,
+		input: input.encode().try_into().expect("fits"),
+		mode,
+		max_fee: quote,
+	});
+	let dave = Sr25519Keyring::Dave;
+	let xt = signed_extrinsic(
+		dave,
+		call,
+		next_nonce(&alice, &dave.to_account_id()),
+		genesis_hash(&alice),
+	);
+	submit_and_wait_included(&alice, &xt, Duration::from_secs(180));
+	charlie.kill();
+
+	let settled = wait_for("the quorum settled", Duration::from_secs(900), || {
+		receipt(&alice, id)
+	});
+	assert_eq!(settled.outcome, Outcome::Settled);
+	let mut paid = settled.workers.to_vec();
+	paid.sort();
+	let mut expected = workers.to_vec();
+	expected.sort();
+	assert_eq!(paid, expected, "settled by the two live validators");
+	assert_eq!(
+		settled.paid * 3,
+		quote * 2,
+		"the requester paid two replicas of three"
+	);
+	assert_eq!(worker_info(&alice, &charlie_id).missed, missed_before + 1);
+	for (w, b) in workers.iter().zip(bonds) {
+		assert_eq!(
+			worker_info(&bob, w).bond,
+			b,
+			"a live worker's bond is untouched"
+		);
+	}
 }
 
 fn open_request(node: &Node, id: RequestId) -> Option<Request<AccountId, Balance, BlockNumber>> {

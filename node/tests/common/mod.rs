@@ -74,15 +74,13 @@ impl Node {
 		if !args.iter().any(|a| a == "--tmp") {
 			cmd.arg("--base-path").arg(dir.join("data"));
 		}
+		// No metrics endpoint unless the test asks for one (`--prometheus-port`).
+		if !args.iter().any(|a| a == "--prometheus-port") {
+			cmd.arg("--no-prometheus");
+		}
 		cmd.args(["--rpc-port", &rpc_port.to_string()])
 			.args(["--listen-addr", &format!("/ip4/127.0.0.1/tcp/{p2p_port}")])
-			.args([
-				"--no-prometheus",
-				"--no-telemetry",
-				"--no-mdns",
-				"--name",
-				name,
-			])
+			.args(["--no-telemetry", "--no-mdns", "--name", name])
 			.stdout(Stdio::null())
 			.stderr(log)
 			.spawn()
@@ -100,6 +98,12 @@ impl Node {
 			self.rpc_port,
 			self.p2p_port,
 		);
+	}
+
+	/// Kills the node at once (SIGKILL: no shutdown, as a crash or power loss would).
+	pub fn kill(&mut self) {
+		let _ = self.child.kill();
+		let _ = self.child.wait();
 	}
 
 	fn stop(&mut self) {
@@ -176,6 +180,49 @@ impl Drop for Node {
 }
 
 /// Polls `f` every 250 ms until it returns `Some`, panicking after `timeout`.
+/// The body of `GET http://127.0.0.1:{port}{path}` (HTTP/1.0, so the server closes the
+/// connection when done).
+pub fn http_get(port: u16, path: &str) -> Result<String, String> {
+	use std::io::{Read, Write};
+	let mut stream =
+		std::net::TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
+	stream
+		.set_read_timeout(Some(Duration::from_secs(30)))
+		.map_err(|e| e.to_string())?;
+	write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").map_err(|e| e.to_string())?;
+	let mut response = String::new();
+	stream
+		.read_to_string(&mut response)
+		.map_err(|e| e.to_string())?;
+	let (head, body) = response
+		.split_once("\r\n\r\n")
+		.ok_or_else(|| format!("not an HTTP response: {response}"))?;
+	if !head.starts_with("HTTP/1.") || !head.split(' ').nth(1).is_some_and(|c| c == "200") {
+		return Err(format!("GET {path}: {head}"));
+	}
+	Ok(body.to_string())
+}
+
+/// The value of the Prometheus sample of metric `name` whose labels include `labels` (the node
+/// adds its own, such as `chain`), in a scraped `body`.
+pub fn metric(body: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+	body.lines()
+		.filter(|l| !l.starts_with('#'))
+		.find_map(|line| {
+			let (sample, value) = line.rsplit_once(' ')?;
+			let (metric, sample_labels) = match sample.split_once('{') {
+				Some((m, rest)) => (m, rest.strip_suffix('}')?),
+				None => (sample, ""),
+			};
+			let has = |(k, v): &(&str, &str)| {
+				sample_labels
+					.split(',')
+					.any(|pair| pair == format!("{k}=\"{v}\""))
+			};
+			(metric == name && labels.iter().all(has)).then(|| value.parse().ok())?
+		})
+}
+
 pub fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
 	let deadline = Instant::now() + timeout;
 	loop {
