@@ -374,6 +374,16 @@ impl World<'_> {
 		}
 	}
 
+	/// An assigned worker declines (as a worker whose node cannot serve the model would).
+	fn decline(&mut self) {
+		let id = self.a_request(|r| matches!(r.status, RequestStatus::Assigned { .. }));
+		let worker = self.a_worker(id, |s| *s == AssignmentState::Assigned);
+		let what = format!("decline({id}, {worker})");
+		checked(&mut self.log, what, || {
+			Inference::decline(RuntimeOrigin::signed(worker), id)
+		});
+	}
+
 	fn advance(&mut self) {
 		let to = System::block_number() + 1 + self.rng.below(4);
 		self.log.push(format!("advance to {to}"));
@@ -386,7 +396,8 @@ impl World<'_> {
 			18..=35 => self.commit(),
 			36..=60 => self.submit(),
 			61..=76 => self.challenge(),
-			77..=78 => {
+			77..=79 => self.decline(),
+			80..=81 => {
 				let w = self.rng.pick(&WORKERS).unwrap();
 				self.log.push(format!("deactivate {w}"));
 				Registry::deactivate(w);
@@ -425,6 +436,11 @@ fn run_sequence(seed: u64, runs: &mut Runs) {
 				"a window never closed"
 			);
 			assert_eq!(accounts().into_iter().map(escrowed).sum::<Balance>(), 0);
+			assert_eq!(
+				crate::Results::<Test>::iter().count(),
+				0,
+				"a result outlived its retention"
+			);
 			assert_eq!(
 				Receipts::<Test>::iter().count() as u64,
 				crate::NextRequestId::<Test>::get()
@@ -521,6 +537,8 @@ fn the_generator_reaches_every_path() {
 		"FraudProven",
 		"ChallengeFailed",
 		"ChallengeWindowClosed",
+		"Declined",
+		"ResultsPruned",
 		"Attested/Settled",
 		"Attested/Fraudulent",
 		"Optimistic/Settled",
