@@ -46,10 +46,11 @@ fn dev_chain_finalizes_and_includes_a_signed_transfer() {
 		"a 32-byte hash: {tx_hash}"
 	);
 
-	// Find the block that carries our extrinsic, scanning from the block we submitted at.
+	// Find the block that carries our extrinsic: one authored after the submission (the best
+	// block at submission already existed without it).
 	let included_in = wait_for("the transfer in a block", Duration::from_secs(60), || {
 		let best = node.best_number().ok()?;
-		(submitted_at..=best).find(|n| {
+		(submitted_at + 1..=best).find(|n| {
 			let Ok(hash) = node.rpc("chain_getBlockHash", json!([n])) else {
 				return false;
 			};
@@ -61,7 +62,8 @@ fn dev_chain_finalizes_and_includes_a_signed_transfer() {
 				.is_some_and(|xts| xts.iter().any(|x| x.as_str() == Some(xt.as_str())))
 		})
 	});
-	assert!(included_in > submitted_at || included_in == submitted_at);
+	// The block with the transfer is finalized too.
+	node.wait_finalized(included_in, Duration::from_secs(90));
 	assert_eq!(
 		free_balance(&node, &dave),
 		dave_before + amount,
