@@ -393,17 +393,11 @@ fn initializer_order_does_not_matter() {
 	assert_eq!(a.model_root(), b.model_root());
 }
 
-/// The conformance models, compiled twice each: identical program bytes. Skipped (with a note)
-/// when the ONNX test data has not been fetched.
+/// The conformance models, compiled twice each: identical program bytes.
 #[test]
 fn conformance_models_compile_deterministically() {
-	let root = match std::panic::catch_unwind(common::testdata_dir) {
-		Ok(r) => r,
-		Err(_) => {
-			eprintln!("ONNX test data missing: run scripts/fetch-onnx-testdata.sh; skipping");
-			return;
-		}
-	};
+	// Fails with instructions when the data is missing (the test command fetches it).
+	let root = common::testdata_dir();
 	let mut checked = 0;
 	for suite in ["node", "pytorch-converted", "pytorch-operator", "simple"] {
 		for dir in common::subdirs(&root.join(suite)) {
@@ -425,16 +419,11 @@ fn conformance_models_compile_deterministically() {
 
 /// Every covered conformance model whose inputs are all float32, run on seeded random inputs
 /// (uniform in [-2, 2)) by the canonical executor and by tract. Models tract cannot load are
-/// counted, not failed. Skipped (with a note) when the ONNX test data has not been fetched.
+/// counted, not failed.
 #[test]
 fn conformance_models_on_random_inputs_match_tract() {
-	let root = match std::panic::catch_unwind(common::testdata_dir) {
-		Ok(r) => r,
-		Err(_) => {
-			eprintln!("ONNX test data missing: run scripts/fetch-onnx-testdata.sh; skipping");
-			return;
-		}
-	};
+	// Fails with instructions when the data is missing (the test command fetches it).
+	let root = common::testdata_dir();
 	let (mut agree, mut tract_errors) = (0, 0);
 	let mut disagreements = Vec::new();
 	for suite in ["node", "pytorch-converted", "pytorch-operator", "simple"] {
