@@ -13,7 +13,7 @@ use frame_support::traits::fungible::Mutate;
 use sp_core::{sr25519, Pair};
 use verity_runtime::configs::{
 	MaxDeadlinesPerBlock, MaxWorkers, MinWorkerBond, MissPenalty, ProtocolShare, ResultTimeout,
-	UnbondingDelay, WorkerFee,
+	WorkerFee,
 };
 
 /// The bond of the workers [`full_set`] adds.
@@ -59,7 +59,7 @@ fn full_set() -> sp_io::TestExternalities {
 	ext
 }
 
-/// What the protocol keeps of one worker fee.
+/// What a worker keeps of one worker fee (the protocol takes its share).
 fn worker_cut() -> Balance {
 	WorkerFee::get() - ProtocolShare::get() * WorkerFee::get()
 }
@@ -231,7 +231,8 @@ fn a_worker_unbonding_during_its_attested_window_stays_slashable_until_withdrawa
 			pallet_workers::Error::<Runtime>::UnbondingNotFinished.into()
 		);
 		run_to(System::block_number() + ChallengePeriod::get() + 2);
-		System::set_block_number(until.max(System::block_number()) + UnbondingDelay::get());
+		// `until` is the registration of the unbonding plus `UnbondingDelay`.
+		System::set_block_number(until.max(System::block_number()));
 		for (w, left) in [
 			(&cheater, cheater_bond - FraudSlash::get()),
 			(&honest_worker, honest_bond),
