@@ -319,6 +319,49 @@ mod verity_integrity {
 		);
 	}
 
+	/// `challenge` is charged from the node's cost by a fit measured on MatMul. For every other
+	/// heavy op kind, the fraud proof measured on that kind's node (`challenge_<kind>`, as a
+	/// function of its shape) must not exceed what is charged for the very same node.
+	#[test]
+	fn challenge_weight_covers_every_benchmarked_op_kind() {
+		use pallet_inference::{challenge_nodes::HeavyKind, node_cost_in_units, WeightInfo};
+		type W = pallet_inference::weights::SubstrateWeight<Runtime>;
+		let mut worst = (0.0f64, HeavyKind::MatMul, 0);
+		for kind in HeavyKind::ALL {
+			let (low, high) = kind.range();
+			for step in 0..=8u32 {
+				let p = low + (high - low) * step / 8;
+				let measured = match kind {
+					HeavyKind::MatMul => continue,
+					HeavyKind::Conv => W::challenge_conv(p),
+					HeavyKind::ConvTranspose => W::challenge_conv_transpose(p),
+					HeavyKind::QLinearConv => W::challenge_qlinear_conv(p),
+					HeavyKind::Pow => W::challenge_pow(p),
+					HeavyKind::Resize => W::challenge_resize(p),
+					HeavyKind::Gather => W::challenge_gather(p),
+					HeavyKind::Slice => W::challenge_slice(p),
+				};
+				let node = kind.node(p);
+				let charged = W::challenge(node_cost_in_units(&node));
+				let ratio = measured.ref_time() as f64 / charged.ref_time() as f64;
+				if ratio > worst.0 {
+					worst = (ratio, kind, p);
+				}
+				assert!(
+					measured.ref_time() <= charged.ref_time(),
+					"{kind:?}({p}): measured {} ps, charged {} ps for cost {}",
+					measured.ref_time(),
+					charged.ref_time(),
+					node_cost_in_units(&node)
+				);
+			}
+		}
+		println!(
+			"highest measured / charged: {:.2} ({:?} at {})",
+			worst.0, worst.1, worst.2
+		);
+	}
+
 	#[test]
 	fn fraud_proofs_fit_an_extrinsic() {
 		let cost = MaxNodeCost::get();

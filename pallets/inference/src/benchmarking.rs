@@ -1,9 +1,11 @@
 //! Benchmarks of every call and of the work `on_initialize` does per deadline.
 //!
-//! `challenge` is measured on a real MatMul node `[m, 64] × [64, 64]` whose cost in
-//! [`verity_engine::node_cost`] units is `4224·m + 4096`: component `c` picks `m`, so the
+//! `challenge` is measured on a real MatMul node `[m, 256] × [256, 256]` whose cost in
+//! [`verity_engine::node_cost`] units is `66048·m + 65536`: component `c` picks `m`, so the
 //! fitted weight is a function of the node's cost, which is what the call's weight annotation
-//! uses.
+//! uses. `challenge_<kind>` measures the same call on the other heavy op kinds of
+//! [`crate::challenge_nodes`] as a function of their shape; the runtime's tests check that the
+//! charged weight covers each of them.
 
 use super::*;
 use alloc::{vec, vec::Vec};
@@ -20,17 +22,24 @@ use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
 use sp_core::H256;
 use sp_runtime::traits::{One, Saturating};
 use verity_engine::{
-	ir::{Node, NodeInput, Op, Program, ValueInfo, ValueRef},
-	ops, tensor_hash, DType, ModelTree, Tensor, TensorType,
+	ir::{Node, ValueRef},
+	tensor_hash, DType, MerkleProof, ModelTree, Tensor,
 };
 use verity_primitives::{
 	AssignmentState, ModeSet, ModelId, ModelInfo, ModelLocation, ModelStatus, OutputSpec,
 	ProvenTensor, RequestId, RequestStatus, ResultInfo, TensorSpec, VerificationMode,
 };
 
-use crate::Pallet as Inference;
+use crate::{
+	challenge_nodes::{HeavyKind, MATMUL_COST, MATMUL_COST_BASE, MATMUL_COST_PER_ROW},
+	Pallet as Inference,
+};
 
 const SEED: u32 = 0;
+
+/// The fewest replicas of a quorum: benchmarks over `r` replicas start there (one replica is
+/// the attested and optimistic modes, and the fits extend to it).
+const MIN_QUORUM: u32 = 2;
 
 fn funded<T: Config>(name: &'static str, index: u32) -> T::AccountId {
 	let who: T::AccountId = account(name, index, SEED);
@@ -91,6 +100,23 @@ fn model_with_input<T: Config>(
 	input_shape: &[u64],
 	output_shape: &[u64],
 ) -> ModelId {
+	model_with_io::<T>(
+		node_count,
+		weight_count,
+		model_root,
+		input_shape,
+		f32_spec(output_shape),
+	)
+}
+
+/// [`model_with_input`] with an output of any type.
+fn model_with_io<T: Config>(
+	node_count: u32,
+	weight_count: u32,
+	model_root: H256,
+	input_shape: &[u64],
+	output: TensorSpec,
+) -> ModelId {
 	// Every payee exists, so settlement measures real transfers, not the fallback for payments
 	// below the existential deposit.
 	let owner = funded::<T>("owner", 0);
@@ -105,7 +131,7 @@ fn model_with_input<T: Config>(
 		inputs: vec![f32_spec(input_shape)].try_into().expect("one input"),
 		outputs: vec![OutputSpec {
 			node: node_count - 1,
-			spec: f32_spec(output_shape),
+			spec: output,
 		}]
 		.try_into()
 		.expect("one output"),
@@ -209,63 +235,101 @@ fn revealed_quorum<T: Config>(l: u32, r: u32, diverge: bool) -> RequestId {
 	id
 }
 
-/// `ConstantOfShape [m, 64]` → `MatMul` with a `[64, 64]` weight → `Slice [1, 1]`.
-fn matmul_program(m: usize) -> Program {
-	let mut p = Program::new();
-	p.inputs.push(ValueInfo {
-		name: "unused".into(),
-		ty: TensorType::new(DType::F32, &[1]),
-	});
-	let w: Vec<f32> = (0..64 * 64)
-		.map(|i| ((i % 17) as f32 - 8.0) / 16.0)
-		.collect();
-	p.weights
-		.push(Tensor::from_f32(&[64, 64], w).expect("weight"));
-	let push = |p: &mut Program, op: Op, inputs: &[ValueRef]| {
-		let inputs: Vec<Option<NodeInput>> = inputs
+/// A fraud proof ready to submit: an optimistic request on a three-node model (see
+/// [`HeavyKind::program`]) whose worker lied about the middle node's output.
+struct LyingResult<T: Config> {
+	id: RequestId,
+	liar: T::AccountId,
+	node: Node,
+	node_proof: MerkleProof,
+	inputs: BoundedVec<Option<ProofInput>, T::MaxChallengeInputs>,
+}
+
+fn lying_result<T: Config>(kind: HeavyKind, p: u32) -> Result<LyingResult<T>, BenchmarkError> {
+	protocol_exists::<T>();
+	let (program, x) = kind.program(p);
+	let unused = Tensor::from_f32(&[1], vec![0.5]).expect("input");
+	let (mut outputs, _) = verity_engine::execute(&program, &[unused])
+		.map_err(|_| BenchmarkError::Stop("the program executes"))?;
+	let out = outputs.pop().ok_or(BenchmarkError::Stop("one output"))?;
+	let tree = ModelTree::new(&program);
+	let output_spec = TensorSpec {
+		dtype: out.dtype(),
+		shape: out
+			.shape()
 			.iter()
-			.map(|&source| {
-				Some(NodeInput {
-					source,
-					ty: p.value_type(source).expect("value"),
-				})
-			})
-			.collect();
-		let types: Vec<Option<TensorType>> = inputs
-			.iter()
-			.map(|i| i.as_ref().map(|i| i.ty.clone()))
-			.collect();
-		let outputs = ops::infer(&op, &types).expect("infer");
-		p.nodes.push(Node {
-			op,
-			inputs,
-			outputs,
-		});
-		ValueRef::Node {
-			node: p.nodes.len() as u32 - 1,
-			output: 0,
-		}
+			.map(|&d| d as u64)
+			.collect::<Vec<_>>()
+			.try_into()
+			.map_err(|_| BenchmarkError::Stop("the output's rank is allowed"))?,
 	};
-	let x = push(
-		&mut p,
-		Op::ConstantOfShape {
-			value: Tensor::from_f32(&[1], vec![0.5]).expect("value"),
-			shape: vec![m as u64, 64],
-		},
-		&[],
+	let model = model_with_io::<T>(
+		3,
+		program.weights.len() as u32,
+		H256(tree.root()),
+		&[1],
+		output_spec,
 	);
-	let y = push(&mut p, Op::MatMul, &[x, ValueRef::Weight(0)]);
-	push(
-		&mut p,
-		Op::Slice {
-			starts: vec![0, 0],
-			ends: vec![1, 1],
-			axes: vec![0, 1],
-			steps: vec![1, 1],
-		},
-		&[y],
-	);
-	p
+	// Two workers: the liar and its replacement.
+	workers::<T>(2);
+	let id = open::<T>(model, VerificationMode::Optimistic);
+	let liar = assigned::<T>(id).remove(0);
+	let leaves: BoundedVec<H256, T::MaxNodes> = vec![
+		H256(tensor_hash(&x)),
+		H256::repeat_byte(9),
+		H256(tensor_hash(&out)),
+	]
+	.try_into()
+	.map_err(|_| BenchmarkError::Stop("three leaves fit"))?;
+	let output: BoundedVec<u8, T::MaxOutputBytes> = vec![out]
+		.encode()
+		.try_into()
+		.map_err(|_| BenchmarkError::Stop("the output fits"))?;
+	Inference::<T>::submit_result(
+		RawOrigin::Signed(liar.clone()).into(),
+		id,
+		output,
+		leaves,
+		None,
+	)
+	.map_err(|e| BenchmarkError::Stop(e.error.into()))?;
+	let node = program.nodes[1].clone();
+	let inputs: BoundedVec<Option<ProofInput>, T::MaxChallengeInputs> = node
+		.inputs
+		.iter()
+		.map(|input| {
+			let source = input.as_ref().expect("every input present").source;
+			Some(ProofInput(match source {
+				ValueRef::Weight(j) => ProvenTensor {
+					tensor: program.weights[j as usize].clone(),
+					weight_proof: tree.weight_proof(j),
+				},
+				_ => ProvenTensor {
+					tensor: x.clone(),
+					weight_proof: None,
+				},
+			}))
+		})
+		.collect::<Vec<_>>()
+		.try_into()
+		.map_err(|_| BenchmarkError::Stop("the node's inputs fit"))?;
+	let node_proof = tree
+		.node_proof(1)
+		.ok_or(BenchmarkError::Stop("node 1 exists"))?;
+	Ok(LyingResult {
+		id,
+		liar,
+		node,
+		node_proof,
+		inputs,
+	})
+}
+
+fn ensure_slashed<T: Config>(id: RequestId, liar: &T::AccountId) -> Result<(), BenchmarkError> {
+	if Results::<T>::contains_key(id, liar) {
+		return Err(BenchmarkError::Stop("the lie was not proven"));
+	}
+	Ok(())
 }
 
 #[benchmarks]
@@ -275,7 +339,7 @@ mod benchmarks {
 	#[benchmark]
 	fn request_inference(
 		i: Linear<32, { T::MaxInputBytes::get() }>,
-		r: Linear<1, { T::MaxReplicas::get() }>,
+		r: Linear<MIN_QUORUM, { T::MaxReplicas::get() }>,
 	) -> Result<(), BenchmarkError> {
 		workers::<T>(r);
 		// One f32 tensor whose encoding is about `i` bytes.
@@ -346,8 +410,29 @@ mod benchmarks {
 		Ok(())
 	}
 
+	/// A failure at the last of `l + 1` nodes, with `l` leaves.
 	#[benchmark]
-	fn settle(r: Linear<1, { T::MaxReplicas::get() }>) {
+	fn submit_failure(l: Linear<0, { T::MaxNodes::get() - 1 }>) -> Result<(), BenchmarkError> {
+		workers::<T>(1);
+		let model = model::<T>(l + 1, 0, H256::zero(), &[1]);
+		let id = open::<T>(model, VerificationMode::Optimistic);
+		let worker = assigned::<T>(id).remove(0);
+		let leaves: BoundedVec<H256, T::MaxNodes> = (0..l)
+			.map(|i| H256::repeat_byte(i as u8))
+			.collect::<Vec<_>>()
+			.try_into()
+			.map_err(|_| BenchmarkError::Weightless)?;
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(worker.clone()), id, l, leaves, None);
+
+		let result = Results::<T>::get(id, &worker).ok_or(BenchmarkError::Stop("stored"))?;
+		assert_eq!(result.failed_at, Some(l));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn settle(r: Linear<MIN_QUORUM, { T::MaxReplicas::get() }>) {
 		protocol_exists::<T>();
 		let id = revealed_quorum::<T>(2, r, false);
 		let request = Requests::<T>::get(id).expect("open");
@@ -363,7 +448,7 @@ mod benchmarks {
 	}
 
 	#[benchmark]
-	fn prune_results(r: Linear<1, { T::MaxReplicas::get() }>) {
+	fn prune_results(r: Linear<MIN_QUORUM, { T::MaxReplicas::get() }>) {
 		protocol_exists::<T>();
 		let id = revealed_quorum::<T>(2, r, false);
 		let request = Requests::<T>::get(id).expect("open");
@@ -398,75 +483,187 @@ mod benchmarks {
 		));
 	}
 
+	/// The weight `challenge` charges: a MatMul node of cost `c` (see [`HeavyKind::MatMul`]).
 	#[benchmark]
-	fn challenge(c: Linear<8_320, 4_000_000>) -> Result<(), BenchmarkError> {
-		protocol_exists::<T>();
-		let m = (c.saturating_sub(4096) / 4224).max(1) as usize;
-		let program = matmul_program(m);
-		let tree = ModelTree::new(&program);
-		let model = model::<T>(3, 1, H256(tree.root()), &[1, 1]);
-		// Two workers: the liar and its replacement.
-		workers::<T>(2);
-		let id = open::<T>(model, VerificationMode::Optimistic);
-		let liar = assigned::<T>(id).remove(0);
-		let x = Tensor::from_f32(&[m, 64], vec![0.5; m * 64]).expect("x");
-		let out = Tensor::from_f32(&[1, 1], vec![1.0]).expect("out");
-		let leaves: BoundedVec<H256, T::MaxNodes> = vec![
-			H256(tensor_hash(&x)),
-			H256::repeat_byte(9),
-			H256(tensor_hash(&out)),
-		]
-		.try_into()
-		.map_err(|_| BenchmarkError::Weightless)?;
-		let output: BoundedVec<u8, T::MaxOutputBytes> = vec![out]
-			.encode()
-			.try_into()
-			.map_err(|_| BenchmarkError::Weightless)?;
-		Inference::<T>::submit_result(
-			RawOrigin::Signed(liar.clone()).into(),
-			id,
-			output,
-			leaves,
-			None,
-		)
-		.map_err(|e| BenchmarkError::Stop(e.error.into()))?;
-		let node = program.nodes[1].clone();
-		assert_eq!(
-			crate::node_cost_in_units(&node) as u64,
-			4224 * m as u64 + 4096
-		);
-		let inputs: BoundedVec<Option<ProofInput>, T::MaxChallengeInputs> = vec![
-			Some(ProofInput(ProvenTensor {
-				tensor: x,
-				weight_proof: None,
-			})),
-			Some(ProofInput(ProvenTensor {
-				tensor: program.weights[0].clone(),
-				weight_proof: tree.weight_proof(0),
-			})),
-		]
-		.try_into()
-		.map_err(|_| BenchmarkError::Weightless)?;
-		let node_proof = tree.node_proof(1).expect("node 1");
+	fn challenge(c: Linear<{ MATMUL_COST.0 }, { MATMUL_COST.1 }>) -> Result<(), BenchmarkError> {
+		let m = c
+			.saturating_sub(MATMUL_COST_BASE)
+			.div_ceil(MATMUL_COST_PER_ROW)
+			.max(1);
+		let lie = lying_result::<T>(HeavyKind::MatMul, m)?;
+		assert!(node_cost_in_units(&lie.node) >= c);
 		let challenger = funded::<T>("challenger", 0);
 
 		#[extrinsic_call]
 		_(
 			RawOrigin::Signed(challenger),
-			id,
-			liar.clone(),
+			lie.id,
+			lie.liar.clone(),
 			1,
-			ProofNode(node),
-			node_proof,
-			inputs,
+			ProofNode(lie.node),
+			lie.node_proof,
+			lie.inputs,
 		);
 
-		assert!(!Results::<T>::contains_key(id, &liar));
-		Ok(())
+		ensure_slashed::<T>(lie.id, &lie.liar)
+	}
+
+	/// A fraud proof against [`HeavyKind::Conv`] at its parameter `s`.
+	#[benchmark]
+	fn challenge_conv(
+		s: Linear<{ HeavyKind::Conv.range().0 }, { HeavyKind::Conv.range().1 }>,
+	) -> Result<(), BenchmarkError> {
+		let lie = lying_result::<T>(HeavyKind::Conv, s)?;
+		let challenger = funded::<T>("challenger", 0);
+
+		#[extrinsic_call]
+		challenge(
+			RawOrigin::Signed(challenger),
+			lie.id,
+			lie.liar.clone(),
+			1,
+			ProofNode(lie.node),
+			lie.node_proof,
+			lie.inputs,
+		);
+
+		ensure_slashed::<T>(lie.id, &lie.liar)
+	}
+
+	/// A fraud proof against [`HeavyKind::ConvTranspose`] at its parameter `s`.
+	#[benchmark]
+	fn challenge_conv_transpose(
+		s: Linear<{ HeavyKind::ConvTranspose.range().0 }, { HeavyKind::ConvTranspose.range().1 }>,
+	) -> Result<(), BenchmarkError> {
+		let lie = lying_result::<T>(HeavyKind::ConvTranspose, s)?;
+		let challenger = funded::<T>("challenger", 0);
+
+		#[extrinsic_call]
+		challenge(
+			RawOrigin::Signed(challenger),
+			lie.id,
+			lie.liar.clone(),
+			1,
+			ProofNode(lie.node),
+			lie.node_proof,
+			lie.inputs,
+		);
+
+		ensure_slashed::<T>(lie.id, &lie.liar)
+	}
+
+	/// A fraud proof against [`HeavyKind::QLinearConv`] at its parameter `s`.
+	#[benchmark]
+	fn challenge_qlinear_conv(
+		s: Linear<{ HeavyKind::QLinearConv.range().0 }, { HeavyKind::QLinearConv.range().1 }>,
+	) -> Result<(), BenchmarkError> {
+		let lie = lying_result::<T>(HeavyKind::QLinearConv, s)?;
+		let challenger = funded::<T>("challenger", 0);
+
+		#[extrinsic_call]
+		challenge(
+			RawOrigin::Signed(challenger),
+			lie.id,
+			lie.liar.clone(),
+			1,
+			ProofNode(lie.node),
+			lie.node_proof,
+			lie.inputs,
+		);
+
+		ensure_slashed::<T>(lie.id, &lie.liar)
+	}
+
+	/// A fraud proof against [`HeavyKind::Pow`] at its parameter `n`.
+	#[benchmark]
+	fn challenge_pow(
+		n: Linear<{ HeavyKind::Pow.range().0 }, { HeavyKind::Pow.range().1 }>,
+	) -> Result<(), BenchmarkError> {
+		let lie = lying_result::<T>(HeavyKind::Pow, n)?;
+		let challenger = funded::<T>("challenger", 0);
+
+		#[extrinsic_call]
+		challenge(
+			RawOrigin::Signed(challenger),
+			lie.id,
+			lie.liar.clone(),
+			1,
+			ProofNode(lie.node),
+			lie.node_proof,
+			lie.inputs,
+		);
+
+		ensure_slashed::<T>(lie.id, &lie.liar)
+	}
+
+	/// A fraud proof against [`HeavyKind::Resize`] at its parameter `k`.
+	#[benchmark]
+	fn challenge_resize(
+		k: Linear<{ HeavyKind::Resize.range().0 }, { HeavyKind::Resize.range().1 }>,
+	) -> Result<(), BenchmarkError> {
+		let lie = lying_result::<T>(HeavyKind::Resize, k)?;
+		let challenger = funded::<T>("challenger", 0);
+
+		#[extrinsic_call]
+		challenge(
+			RawOrigin::Signed(challenger),
+			lie.id,
+			lie.liar.clone(),
+			1,
+			ProofNode(lie.node),
+			lie.node_proof,
+			lie.inputs,
+		);
+
+		ensure_slashed::<T>(lie.id, &lie.liar)
+	}
+
+	/// A fraud proof against [`HeavyKind::Gather`] at its parameter `n`.
+	#[benchmark]
+	fn challenge_gather(
+		n: Linear<{ HeavyKind::Gather.range().0 }, { HeavyKind::Gather.range().1 }>,
+	) -> Result<(), BenchmarkError> {
+		let lie = lying_result::<T>(HeavyKind::Gather, n)?;
+		let challenger = funded::<T>("challenger", 0);
+
+		#[extrinsic_call]
+		challenge(
+			RawOrigin::Signed(challenger),
+			lie.id,
+			lie.liar.clone(),
+			1,
+			ProofNode(lie.node),
+			lie.node_proof,
+			lie.inputs,
+		);
+
+		ensure_slashed::<T>(lie.id, &lie.liar)
+	}
+
+	/// A fraud proof against [`HeavyKind::Slice`] at its parameter `n`.
+	#[benchmark]
+	fn challenge_slice(
+		n: Linear<{ HeavyKind::Slice.range().0 }, { HeavyKind::Slice.range().1 }>,
+	) -> Result<(), BenchmarkError> {
+		let lie = lying_result::<T>(HeavyKind::Slice, n)?;
+		let challenger = funded::<T>("challenger", 0);
+
+		#[extrinsic_call]
+		challenge(
+			RawOrigin::Signed(challenger),
+			lie.id,
+			lie.liar.clone(),
+			1,
+			ProofNode(lie.node),
+			lie.node_proof,
+			lie.inputs,
+		);
+
+		ensure_slashed::<T>(lie.id, &lie.liar)
 	}
 
 	#[benchmark]
-	fn slash(r: Linear<1, { T::MaxReplicas::get() }>) {
+	fn slash(r: Linear<MIN_QUORUM, { T::MaxReplicas::get() }>) {
 		protocol_exists::<T>();
 		let id = revealed_quorum::<T>(2, r, true);
 		let liars = assigned::<T>(id);
@@ -485,7 +682,7 @@ mod benchmarks {
 	}
 
 	#[benchmark]
-	fn refund(r: Linear<1, { T::MaxReplicas::get() }>) {
+	fn refund(r: Linear<MIN_QUORUM, { T::MaxReplicas::get() }>) {
 		let id = revealed_quorum::<T>(2, r, true);
 		let request = Requests::<T>::get(id).expect("open");
 		let now = frame_system::Pallet::<T>::block_number();
@@ -499,7 +696,7 @@ mod benchmarks {
 	}
 
 	#[benchmark]
-	fn expire_phase(r: Linear<1, { T::MaxReplicas::get() }>) {
+	fn expire_phase(r: Linear<MIN_QUORUM, { T::MaxReplicas::get() }>) {
 		// Enough workers to replace every silent one.
 		workers::<T>(2 * r);
 		let model = model::<T>(1, 0, H256::zero(), &[1]);
@@ -520,6 +717,28 @@ mod benchmarks {
 		let fresh = assigned::<T>(id);
 		assert_eq!(fresh.len() as u32, r);
 		assert!(fresh.iter().all(|w| !silent.contains(w)));
+	}
+
+	/// The last of `r` quorum workers declines: the request is redrawn.
+	#[benchmark]
+	fn decline(r: Linear<MIN_QUORUM, { T::MaxReplicas::get() }>) -> Result<(), BenchmarkError> {
+		workers::<T>(2 * r);
+		let model = model::<T>(1, 0, H256::zero(), &[1]);
+		let id = open::<T>(model, VerificationMode::Quorum(r as u8));
+		let mut first = assigned::<T>(id);
+		let last = first.pop().ok_or(BenchmarkError::Stop("assigned"))?;
+		for worker in &first {
+			Inference::<T>::do_decline(id, worker.clone())
+				.map_err(|_| BenchmarkError::Stop("an assigned worker declines"))?;
+		}
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(last.clone()), id);
+
+		let fresh = assigned::<T>(id);
+		assert_eq!(fresh.len() as u32, r);
+		assert!(!fresh.contains(&last) && fresh.iter().all(|w| !first.contains(w)));
+		Ok(())
 	}
 
 	#[benchmark]

@@ -51,10 +51,11 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Weight of `decline`: excluding the worker and, at worst, redrawing or refunding.
+	/// Weight of `decline`: at worst the last worker of the widest quorum declines and the
+	/// request is redrawn (benchmarked), or refunded when no worker is left.
 	pub fn decline_weight() -> frame_support::weights::Weight {
-		T::WeightInfo::expire_phase(1).saturating_add(
-			T::WeightInfo::refund(T::MaxReplicas::get()).max(T::WeightInfo::commit_result()),
-		)
+		let r = T::MaxReplicas::get();
+		T::WeightInfo::decline(r)
+			.max(T::WeightInfo::decline(1).saturating_add(T::WeightInfo::refund(r)))
 	}
 }

@@ -55,6 +55,8 @@ mod api;
 mod assignment;
 #[cfg(feature = "runtime-benchmarks")]
 pub mod benchmarking;
+#[cfg(any(feature = "std", feature = "runtime-benchmarks"))]
+pub mod challenge_nodes;
 mod deadlines;
 mod declines;
 mod disputes;
@@ -723,7 +725,7 @@ pub mod pallet {
 		/// proof that node `node` executes on proven inputs, or that an earlier leaf is wrong,
 		/// slashes the worker. An accepted failure costs the worker nothing.
 		#[pallet::call_index(5)]
-		#[pallet::weight(Pallet::<T>::submit_result_weight(trace_leaves.len() as u32, 0))]
+		#[pallet::weight(Pallet::<T>::submit_failure_weight(trace_leaves.len() as u32))]
 		pub fn submit_failure(
 			origin: OriginFor<T>,
 			request: RequestId,

@@ -87,7 +87,10 @@ impl<T: Config> Pallet<T> {
 			);
 		}
 
-		let base = T::WeightInfo::submit_result(leaves.len() as u32, output.len() as u32);
+		let base = match failed_at {
+			None => T::WeightInfo::submit_result(leaves.len() as u32, output.len() as u32),
+			Some(_) => T::WeightInfo::submit_failure(leaves.len() as u32),
+		};
 		// Everything that can fail is checked: the attested window and the optimistic challenge
 		// period start now.
 		let phase_end = match request.mode {
@@ -203,8 +206,19 @@ impl<T: Config> Pallet<T> {
 	/// Weight of `submit_result` before dispatch: checking and storing the result, plus the
 	/// most a quorum's conclusion can cost (settling or opening a dispute over every replica).
 	pub fn submit_result_weight(leaves: u32, output_bytes: u32) -> Weight {
-		let r = T::MaxReplicas::get();
 		T::WeightInfo::submit_result(leaves, output_bytes)
-			.saturating_add(T::WeightInfo::settle(r).max(T::WeightInfo::dispute(leaves, r)))
+			.saturating_add(Self::conclusion_weight(leaves))
+	}
+
+	/// Weight of `submit_failure` before dispatch, as [`Self::submit_result_weight`].
+	pub fn submit_failure_weight(leaves: u32) -> Weight {
+		T::WeightInfo::submit_failure(leaves).saturating_add(Self::conclusion_weight(leaves))
+	}
+
+	/// The most a submission's conclusion can cost: settling or opening a dispute over every
+	/// replica.
+	fn conclusion_weight(leaves: u32) -> Weight {
+		let r = T::MaxReplicas::get();
+		T::WeightInfo::settle(r).max(T::WeightInfo::dispute(leaves, r))
 	}
 }

@@ -41,12 +41,21 @@ pub trait WeightInfo {
 	fn request_inference(i: u32, r: u32, ) -> Weight;
 	fn commit_result() -> Weight;
 	fn submit_result(l: u32, o: u32, ) -> Weight;
+	fn submit_failure(l: u32, ) -> Weight;
 	fn settle(r: u32, ) -> Weight;
 	fn dispute(l: u32, r: u32, ) -> Weight;
 	fn challenge(c: u32, ) -> Weight;
+	fn challenge_conv(s: u32, ) -> Weight;
+	fn challenge_conv_transpose(s: u32, ) -> Weight;
+	fn challenge_qlinear_conv(s: u32, ) -> Weight;
+	fn challenge_pow(n: u32, ) -> Weight;
+	fn challenge_resize(k: u32, ) -> Weight;
+	fn challenge_gather(n: u32, ) -> Weight;
+	fn challenge_slice(n: u32, ) -> Weight;
 	fn slash(r: u32, ) -> Weight;
 	fn refund(r: u32, ) -> Weight;
 	fn expire_phase(r: u32, ) -> Weight;
+	fn decline(r: u32, ) -> Weight;
 	fn close_window() -> Weight;
 	fn prune_results(r: u32, ) -> Weight;
 	fn on_initialize_base() -> Weight;
@@ -134,6 +143,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Inference::Requests` (r:0 w:1)
 	/// Proof: `Inference::Requests` (`max_values`: None, `max_size`: Some(1170), added: 3645, mode: `MaxEncodedLen`)
 	/// Component `r` ranges over `[1, 8]`.
+	fn submit_failure(l: u32, ) -> Weight {
+		Self::submit_result(l, 0)
+	}
 	fn settle(r: u32, ) -> Weight {
 		// Proof size: measured `969 + r * (250 ±0)`, estimated `8799 + r * (2603 ±0)`.
 		// Fastest run: 217_866_000 ps.
@@ -194,6 +206,27 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(Weight::from_parts(2_443, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(13))
 			.saturating_add(T::DbWeight::get().writes(11))
+	}
+	fn challenge_conv(_s: u32, ) -> Weight {
+		Weight::zero()
+	}
+	fn challenge_conv_transpose(_s: u32, ) -> Weight {
+		Weight::zero()
+	}
+	fn challenge_qlinear_conv(_s: u32, ) -> Weight {
+		Weight::zero()
+	}
+	fn challenge_pow(_n: u32, ) -> Weight {
+		Weight::zero()
+	}
+	fn challenge_resize(_k: u32, ) -> Weight {
+		Weight::zero()
+	}
+	fn challenge_gather(_n: u32, ) -> Weight {
+		Weight::zero()
+	}
+	fn challenge_slice(_n: u32, ) -> Weight {
+		Weight::zero()
 	}
 	/// Storage: `Workers::Workers` (r:8 w:8)
 	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
@@ -279,6 +312,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Inference::ChallengeWindows` (`max_values`: None, `max_size`: Some(273), added: 2748, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::TraceLeaves` (r:0 w:1)
 	/// Proof: `Inference::TraceLeaves` (`max_values`: None, `max_size`: Some(131138), added: 133613, mode: `MaxEncodedLen`)
+	fn decline(r: u32, ) -> Weight {
+		Self::expire_phase(r)
+	}
 	fn close_window() -> Weight {
 		// Proof size: measured `758`, estimated `5000`.
 		// Fastest run: 32_881_000 ps.
@@ -328,6 +364,9 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().reads(3))
 			.saturating_add(ParityDbWeight::get().writes(4))
 	}
+	fn submit_failure(l: u32, ) -> Weight {
+		Self::submit_result(l, 0)
+	}
 	fn settle(r: u32, ) -> Weight {
 		Weight::from_parts(208_099_315, 8799)
 			.saturating_add(Weight::from_parts(81_232_082, 0).saturating_mul(r.into()))
@@ -351,6 +390,27 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(2_443, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(13))
 			.saturating_add(ParityDbWeight::get().writes(11))
+	}
+	fn challenge_conv(_s: u32, ) -> Weight {
+		Weight::zero()
+	}
+	fn challenge_conv_transpose(_s: u32, ) -> Weight {
+		Weight::zero()
+	}
+	fn challenge_qlinear_conv(_s: u32, ) -> Weight {
+		Weight::zero()
+	}
+	fn challenge_pow(_n: u32, ) -> Weight {
+		Weight::zero()
+	}
+	fn challenge_resize(_k: u32, ) -> Weight {
+		Weight::zero()
+	}
+	fn challenge_gather(_n: u32, ) -> Weight {
+		Weight::zero()
+	}
+	fn challenge_slice(_n: u32, ) -> Weight {
+		Weight::zero()
 	}
 	fn slash(r: u32, ) -> Weight {
 		Weight::from_parts(31_181_914, 8799)
@@ -376,6 +436,9 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(r.into())))
 			.saturating_add(ParityDbWeight::get().writes(3))
 			.saturating_add(ParityDbWeight::get().writes((3_u64).saturating_mul(r.into())))
+	}
+	fn decline(r: u32, ) -> Weight {
+		Self::expire_phase(r)
 	}
 	fn close_window() -> Weight {
 		Weight::from_parts(48_180_000, 5000)

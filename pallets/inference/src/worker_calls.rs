@@ -126,7 +126,7 @@ impl<T: Config> WorkerAction<T> {
 				..
 			} => Pallet::<T>::submit_result_weight(trace_leaves.len() as u32, output.len() as u32),
 			WorkerAction::SubmitFailure { trace_leaves, .. } => {
-				Pallet::<T>::submit_result_weight(trace_leaves.len() as u32, 0)
+				Pallet::<T>::submit_failure_weight(trace_leaves.len() as u32)
 			}
 			WorkerAction::Decline { .. } => Pallet::<T>::decline_weight(),
 			WorkerAction::Challenge { node, .. } => Pallet::<T>::challenge_weight(node),

@@ -20,20 +20,34 @@ use sp_runtime::traits::Saturating;
 use verity_primitives::{
 	engine::{
 		commit::{header_leaf, merkle_proof, merkle_root, node_leaf, ProgramHeader},
+		exec::node_cost,
 		ir::{Node, NodeInput, Op, OutputInfo, ValueInfo, ValueRef},
 		DType, TensorType, IR_VERSION,
 	},
-	ModeSet, ModelId, ModelRegistry, MAX_MODEL_IO, MAX_RANK,
+	ModeSet, ModelId, ModelRegistry, ModelStatus, MAX_MODEL_IO, MAX_RANK,
 };
 
 /// Encoded size of the unpadded header plus output nodes of [`registration`] is below this.
 const MIN_MATERIAL: u32 = 2048;
+
+/// The smallest node `report_false_claim` is benchmarked with (a one-input `Concat` is smaller).
+const MIN_CLAIM_NODE: u32 = 64;
 
 /// A registration that passes every check: `b` on-chain bytes, `MAX_MODEL_IO` inputs and
 /// outputs of rank `MAX_RANK`, `MaxNodes` identical nodes, and the first input's name padded so
 /// that the header plus the output nodes encode to `h` bytes (when `h` exceeds their unpadded
 /// size).
 fn registration<T: Config>(b: u32, h: u32) -> ModelRegistrationOf<T> {
+	registration_with_first::<T>(b, h, None).0
+}
+
+/// [`registration`] whose node 0 (never an output) is `first` when given; also returns the
+/// model's Merkle leaves.
+fn registration_with_first<T: Config>(
+	b: u32,
+	h: u32,
+	first: Option<&Node>,
+) -> (ModelRegistrationOf<T>, Vec<[u8; 32]>) {
 	let ty = TensorType {
 		dtype: DType::F32,
 		shape: vec![1; MAX_RANK as usize],
@@ -78,6 +92,9 @@ fn registration<T: Config>(b: u32, h: u32) -> ModelRegistrationOf<T> {
 	}
 
 	let mut leaves = vec![node_leaf(&node); node_count as usize];
+	if let Some(first) = first {
+		leaves[0] = node_leaf(first);
+	}
 	leaves.push(header_leaf(&header));
 	let output_nodes = output_indices
 		.iter()
@@ -87,7 +104,7 @@ fn registration<T: Config>(b: u32, h: u32) -> ModelRegistrationOf<T> {
 		})
 		.collect();
 	let bytes = vec![0xab; b as usize];
-	ModelRegistration {
+	let registration = ModelRegistration {
 		onnx_hash: H256(sp_io::hashing::blake2_256(&bytes)),
 		model_root: H256(merkle_root(&leaves)),
 		compiler_version: 1,
@@ -101,6 +118,30 @@ fn registration<T: Config>(b: u32, h: u32) -> ModelRegistrationOf<T> {
 		modes: ModeSet::ALL,
 		bytes: Some(BoundedVec::try_from(bytes).expect("b is at most MaxModelBytes")),
 		uri: None,
+	};
+	(registration, leaves)
+}
+
+/// A `Concat` of `k` `[1]` inputs: a real node whose encoding grows by a few bytes per input.
+fn concat_node(k: u32) -> Node {
+	let one = TensorType {
+		dtype: DType::F32,
+		shape: vec![1],
+	};
+	Node {
+		op: Op::Concat { axis: 0 },
+		inputs: (0..k)
+			.map(|_| {
+				Some(NodeInput {
+					source: ValueRef::Input(0),
+					ty: one.clone(),
+				})
+			})
+			.collect(),
+		outputs: vec![TensorType {
+			dtype: DType::F32,
+			shape: vec![k as u64],
+		}],
 	}
 }
 
@@ -144,6 +185,42 @@ mod benchmarks {
 		_(RawOrigin::Signed(owner.clone()), Box::new(r));
 
 		assert_eq!(Models::<T>::get(id).map(|m| m.owner), Some(owner));
+	}
+
+	/// A false cost claim proven at node 0 of a `MaxNodes`-node model (the deepest proof) by a
+	/// node of `n` encoded bytes.
+	#[benchmark]
+	fn report_false_claim(
+		n: Linear<{ MIN_CLAIM_NODE }, MAX_PROOF_MATERIAL>,
+	) -> Result<(), BenchmarkError> {
+		let owner = funded::<T>("owner");
+		let one_input = concat_node(1).encoded_size() as u32;
+		let per_input = concat_node(2).encoded_size() as u32 - one_input;
+		let node = concat_node(1 + n.saturating_sub(one_input) / per_input);
+		let (mut r, leaves) = registration_with_first::<T>(1, MIN_MATERIAL, Some(&node));
+		// The outputs' cost, far below the Concat's.
+		r.max_node_cost = r
+			.output_nodes
+			.iter()
+			.map(|o| node_cost(&o.node))
+			.max()
+			.unwrap_or(0);
+		let (id, _) = Pallet::<T>::do_register_model(&owner, r)
+			.map_err(|_| BenchmarkError::Stop("the registration is valid"))?;
+		let proven = ProvenNode {
+			node,
+			proof: merkle_proof(&leaves, 0).expect("node 0 exists"),
+		};
+		let reporter = funded::<T>("reporter");
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(reporter), id, 0, Box::new(proven));
+
+		assert_eq!(
+			Models::<T>::get(id).map(|m| m.status),
+			Some(ModelStatus::Deprecated)
+		);
+		Ok(())
 	}
 
 	#[benchmark]

@@ -450,10 +450,9 @@ pub mod pallet {
 		/// wrong. Anyone may report; the model is deprecated (requests in flight finish) and its
 		/// deposit slashed: `ClaimReportReward` of it to the caller, the rest burned.
 		///
-		/// Charged as a registration with no bytes and `proven` as its proof material, which
-		/// verifies as much and writes more. Emits [`Event::FalseClaimProven`].
+		/// Emits [`Event::FalseClaimProven`].
 		#[pallet::call_index(5)]
-		#[pallet::weight(T::WeightInfo::register_model(0, proven.node.encoded_size() as u32))]
+		#[pallet::weight(T::WeightInfo::report_false_claim(proven.node.encoded_size() as u32))]
 		pub fn report_false_claim(
 			origin: OriginFor<T>,
 			id: ModelId,

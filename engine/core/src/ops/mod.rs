@@ -299,7 +299,7 @@ pub fn run(op: &Op, inputs: &[Option<&Tensor>], ctx: &Ctx) -> Result<Vec<Tensor>
 }
 
 /// Cost of applying `op` in abstract units: multiply-accumulates for contractions (MatMul, Gemm,
-/// convolutions, pooling windows, LRN windows), plus one unit per input and output element
+/// convolutions, pooling windows, LRN windows, Resize taps), plus one unit per input and output element
 /// (memory traffic), plus 8 per output element of transcendental ops. Saturating.
 pub fn cost(op: &Op, inputs: &[Option<TensorType>], outputs: &[TensorType]) -> u64 {
 	let elems = |t: &TensorType| t.shape.iter().fold(1u64, |a, &d| a.saturating_mul(d));
@@ -357,6 +357,10 @@ pub fn cost(op: &Op, inputs: &[Option<TensorType>], outputs: &[TensorType]) -> u
 				.fold(1u64, |a, &k| a.saturating_mul(k as u64)),
 		),
 		Op::Lrn { size, .. } => out_elems.saturating_mul(*size as u64),
+		Op::Resize(a) => match (shape(0), outputs.first()) {
+			(Some(x), Some(y)) => resize::work(a, x, &y.shape),
+			_ => 0,
+		},
 		_ => 0,
 	};
 	let transcendental = matches!(

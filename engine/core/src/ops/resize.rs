@@ -115,12 +115,55 @@ fn cubic_antialias_coeff(x: f64, a: f64) -> f64 {
 	}
 }
 
-fn axis_taps(a: &ResizeAttrs, axis: usize, rank: usize, input: usize, output: usize) -> Vec<Taps> {
-	let scale = if a.scales.is_empty() {
+/// The scale of `axis`: its `scales` value, or output over input size when none are given.
+fn axis_scale(a: &ResizeAttrs, axis: usize, input: usize, output: usize) -> f64 {
+	if a.scales.is_empty() {
 		output as f64 / input as f64
 	} else {
 		a.scales[axis].get() as f64
+	}
+}
+
+/// First tap offset of an antialiased downscale: the kernel's `support` (1 linear, 2 cubic)
+/// widened by `1 / scale` on each side.
+fn antialias_start(support: f64, scale: f64) -> i64 {
+	libm::floor(-support / scale) as i64 + 1
+}
+
+/// Taps per output element of a pass over an axis of scale `scale`.
+fn tap_count(a: &ResizeAttrs, scale: f64) -> u64 {
+	let antialiased = a.antialias && scale < 1.0;
+	let n = match a.mode {
+		ResizeMode::Nearest => 1,
+		ResizeMode::Linear if antialiased => 2 - 2 * antialias_start(1.0, scale),
+		ResizeMode::Linear => 2,
+		ResizeMode::Cubic if antialiased => 2 - 2 * antialias_start(2.0, scale),
+		ResizeMode::Cubic => 4,
 	};
+	n.max(1) as u64
+}
+
+/// Multiply-accumulates (or copies, in nearest mode) of resizing `input` to `output`: over the
+/// passes [`run`] makes, the elements each pass produces times their taps. Saturating.
+pub(crate) fn work(a: &ResizeAttrs, input: &[u64], output: &[u64]) -> u64 {
+	let mut shape = input.to_vec();
+	let mut total = 0u64;
+	for d in 0..shape.len().min(output.len()) {
+		let (i, o) = (shape[d], output[d]);
+		let unit = a.scales.is_empty() || a.scales.get(d).is_some_and(|s| s.get() == 1.0);
+		if (i == o && unit && a.coord != CoordMode::TfCropAndResize) || i == 0 {
+			continue;
+		}
+		shape[d] = o;
+		let produced = shape.iter().fold(1u64, |acc, &n| acc.saturating_mul(n));
+		let scale = axis_scale(a, d, i as usize, o as usize);
+		total = total.saturating_add(produced.saturating_mul(tap_count(a, scale)));
+	}
+	total
+}
+
+fn axis_taps(a: &ResizeAttrs, axis: usize, rank: usize, input: usize, output: usize) -> Vec<Taps> {
+	let scale = axis_scale(a, axis, input, output);
 	let in_w = input as f64;
 	let out_w = scale * in_w;
 	let mut res = Vec::with_capacity(output);
@@ -186,7 +229,7 @@ fn axis_taps(a: &ResizeAttrs, axis: usize, rank: usize, input: usize, output: us
 				vec![(i0 + right as i64, 1.0)]
 			}
 			ResizeMode::Linear if a.antialias && scale < 1.0 => {
-				let start = libm::floor(-1.0 / scale) as i64 + 1;
+				let start = antialias_start(1.0, scale);
 				let n = 2 - 2 * start;
 				(0..n)
 					.map(|j| {
@@ -198,7 +241,7 @@ fn axis_taps(a: &ResizeAttrs, axis: usize, rank: usize, input: usize, output: us
 			}
 			ResizeMode::Linear => vec![(i0, 1.0 - ratio), (i0 + 1, ratio)],
 			ResizeMode::Cubic if a.antialias && scale < 1.0 => {
-				let start = libm::floor(-2.0 / scale) as i64 + 1;
+				let start = antialias_start(2.0, scale);
 				let n = 2 - 2 * start;
 				let ca = a.cubic_coeff_a.get() as f64;
 				(0..n)
@@ -315,4 +358,71 @@ pub(crate) fn run(op: &Op, inputs: &[Option<&Tensor>]) -> Result<Vec<Tensor>, Op
 		}
 	}
 	Ok(vec![make(cur_shape, data)?])
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use crate::ir::F32Bits;
+
+	fn attrs(mode: ResizeMode, antialias: bool, sizes: &[u64]) -> ResizeAttrs {
+		ResizeAttrs {
+			mode,
+			coord: CoordMode::HalfPixel,
+			nearest: NearestMode::RoundPreferFloor,
+			sizes: sizes.to_vec(),
+			scales: vec![],
+			roi: vec![],
+			cubic_coeff_a: F32Bits::new(-0.75),
+			exclude_outside: false,
+			extrapolation_value: F32Bits::new(0.0),
+			antialias,
+		}
+	}
+
+	#[test]
+	fn work_counts_the_taps_of_every_pass() {
+		let (input, output) = ([1, 1, 64, 64], [1, 1, 8, 8]);
+		// A cubic kernel at 1/8 scale with antialias spans 2·2·8 = 32 taps: the first pass
+		// makes 8 × 64 elements, the second 8 × 8.
+		let cubic = attrs(ResizeMode::Cubic, true, &output);
+		assert_eq!(work(&cubic, &input, &output), 32 * (8 * 64 + 8 * 8));
+		let linear = attrs(ResizeMode::Linear, true, &output);
+		assert_eq!(work(&linear, &input, &output), 16 * (8 * 64 + 8 * 8));
+		let plain = attrs(ResizeMode::Cubic, false, &output);
+		assert_eq!(work(&plain, &input, &output), 4 * (8 * 64 + 8 * 8));
+		// Upscaling a single axis: one pass.
+		let up = attrs(ResizeMode::Nearest, false, &[1, 1, 64, 128]);
+		assert_eq!(work(&up, &input, &[1, 1, 64, 128]), 64 * 128);
+	}
+
+	#[test]
+	fn work_agrees_with_the_taps_run_uses() {
+		let input = [1usize, 1, 40, 24];
+		let output = [1usize, 1, 7, 5];
+		for mode in [ResizeMode::Nearest, ResizeMode::Linear, ResizeMode::Cubic] {
+			for antialias in [false, true] {
+				let a = attrs(mode, antialias, &output.map(|d| d as u64));
+				let counted: u64 = [2usize, 3]
+					.iter()
+					.map(|&d| {
+						let produced: usize = output[..=d].iter().product::<usize>()
+							* input[d + 1..].iter().product::<usize>();
+						let taps = axis_taps(&a, d, 4, input[d], output[d]);
+						let per = taps[0].as_ref().map_or(0, |t| t.len());
+						assert!(taps
+							.iter()
+							.all(|t| t.as_ref().map_or(0, |t| t.len()) == per));
+						(produced * per) as u64
+					})
+					.sum();
+				let inp = input.map(|d| d as u64);
+				assert_eq!(
+					work(&a, &inp, &output.map(|d| d as u64)),
+					counted,
+					"{mode:?}"
+				);
+			}
+		}
+	}
 }
