@@ -10,6 +10,7 @@ source scripts/setup.sh
 SKIP_FRAME_STORAGE_ACCESS_TEST_RUNTIME_WASM_BUILD=1 \
 	cargo build --release --locked -p verity-node --features runtime-benchmarks
 node="$CARGO_TARGET_DIR/release/verity-node"
+# The raw results are kept beside the build (`--json-input` re-analyses them without a rerun).
 for pallet in models workers inference; do
 	"$node" benchmark pallet \
 		--chain dev \
@@ -20,5 +21,6 @@ for pallet in models workers inference; do
 		--wasm-execution compiled \
 		--heap-pages 4096 \
 		--template scripts/weight-template.hbs \
-		--output "pallets/$pallet/src/weights.rs"
+		--output "pallets/$pallet/src/weights.rs" \
+		--json-file "$CARGO_TARGET_DIR/benchmarks-pallet_$pallet.json"
 done

@@ -18,6 +18,15 @@ cargo build --release --locked --target wasm32v1-none --no-default-features -p v
 set +e
 cargo test --release --locked --workspace 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
+
+# The pallets' benchmarks, each run at both ends of its components on the pallet's mock
+# runtime (the weights come from running them in the real runtime: scripts/benchmark-pallets.sh).
+benchmarked=(pallet-models pallet-workers pallet-inference)
+features=$(printf '%s/runtime-benchmarks,' "${benchmarked[@]}")
+cargo test --release --locked "${benchmarked[@]/#/--package=}" --features "${features%,}" --lib \
+	benchmarking 2>&1 | tee -a "$log"
+bench_status=${PIPESTATUS[0]}
+[ "$status" -ne 0 ] || status=$bench_status
 set -e
 
 echo

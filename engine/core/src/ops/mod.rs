@@ -298,17 +298,41 @@ pub fn run(op: &Op, inputs: &[Option<&Tensor>], ctx: &Ctx) -> Result<Vec<Tensor>
 	}
 }
 
-/// Cost of applying `op` in abstract units: multiply-accumulates for contractions (MatMul, Gemm,
-/// convolutions, pooling windows, LRN windows, Resize taps), plus one unit per input and output element
-/// (memory traffic), plus 8 per output element of transcendental ops. Saturating.
+// The cost model's weights are set from the runtime's `challenge_<kind>` benchmarks
+// (`pallet-inference`), measured as multiples of the time of one MatMul multiply-accumulate
+// (`challenge`): each kind's fraud proof must take no longer than its cost charges.
+
+/// Cost units per byte a node reads or writes. A fraud proof decodes and hashes every input
+/// tensor and hashes every output: about 9 multiply-accumulates' time per byte
+/// (`challenge_gather`, `challenge_slice`).
+pub const COST_PER_BYTE: u64 = 10;
+
+/// Extra cost units per output element of a transcendental op: `Pow`, the slowest, takes
+/// about 30 multiply-accumulates' time per element beyond its bytes (`challenge_pow`).
+pub const COST_PER_TRANSCENDENTAL: u64 = 64;
+
+/// Cost units per multiply-accumulate of a convolution: up to 1.4 MatMul ones
+/// (`challenge_conv_transpose`), with a higher fixed part.
+pub const COST_PER_CONV_MAC: u64 = 2;
+
+/// Cost units per `Resize` tap: about 2.1 MatMul multiply-accumulates (`challenge_resize`).
+pub const COST_PER_RESIZE_TAP: u64 = 4;
+
+/// Cost of applying `op` in abstract units: multiply-accumulates for contractions (MatMul,
+/// Gemm, pooling windows, LRN windows; convolutions at [`COST_PER_CONV_MAC`], Resize taps at
+/// [`COST_PER_RESIZE_TAP`]), plus [`COST_PER_BYTE`] per byte of every input and output, plus
+/// [`COST_PER_TRANSCENDENTAL`] per output element of transcendental ops. Saturating.
 pub fn cost(op: &Op, inputs: &[Option<TensorType>], outputs: &[TensorType]) -> u64 {
 	let elems = |t: &TensorType| t.shape.iter().fold(1u64, |a, &d| a.saturating_mul(d));
-	let in_elems = inputs
+	let out_elems = outputs.iter().map(elems).fold(0u64, u64::saturating_add);
+	let bytes = |t: &TensorType| elems(t).saturating_mul(t.dtype.size() as u64);
+	let traffic = inputs
 		.iter()
 		.flatten()
-		.map(elems)
-		.fold(0u64, u64::saturating_add);
-	let out_elems = outputs.iter().map(elems).fold(0u64, u64::saturating_add);
+		.chain(outputs)
+		.map(bytes)
+		.fold(0u64, u64::saturating_add)
+		.saturating_mul(COST_PER_BYTE);
 	let shape = |i: usize| {
 		inputs
 			.get(i)
@@ -341,7 +365,9 @@ pub fn cost(op: &Op, inputs: &[Option<TensorType>], outputs: &[TensorType]) -> u
 				shape(1)
 			};
 			let per_out = w.map(|w| prod(w.get(1..).unwrap_or(&[]))).unwrap_or(0);
-			out_elems.saturating_mul(per_out)
+			out_elems
+				.saturating_mul(per_out)
+				.saturating_mul(COST_PER_CONV_MAC)
 		}
 		// Input elements × (output channels per group × kernel size).
 		Op::ConvTranspose(_) => {
@@ -349,7 +375,7 @@ pub fn cost(op: &Op, inputs: &[Option<TensorType>], outputs: &[TensorType]) -> u
 			let per_in = shape(1)
 				.map(|w| prod(w.get(1..).unwrap_or(&[])))
 				.unwrap_or(0);
-			x.saturating_mul(per_in)
+			x.saturating_mul(per_in).saturating_mul(COST_PER_CONV_MAC)
 		}
 		Op::MaxPool { pool, .. } | Op::AveragePool { pool, .. } => out_elems.saturating_mul(
 			pool.kernel
@@ -358,7 +384,7 @@ pub fn cost(op: &Op, inputs: &[Option<TensorType>], outputs: &[TensorType]) -> u
 		),
 		Op::Lrn { size, .. } => out_elems.saturating_mul(*size as u64),
 		Op::Resize(a) => match (shape(0), outputs.first()) {
-			(Some(x), Some(y)) => resize::work(a, x, &y.shape),
+			(Some(x), Some(y)) => resize::work(a, x, &y.shape).saturating_mul(COST_PER_RESIZE_TAP),
 			_ => 0,
 		},
 		_ => 0,
@@ -392,14 +418,11 @@ pub fn cost(op: &Op, inputs: &[Option<TensorType>], outputs: &[TensorType]) -> u
 			}
 	);
 	let extra = if transcendental {
-		out_elems.saturating_mul(8)
+		out_elems.saturating_mul(COST_PER_TRANSCENDENTAL)
 	} else {
 		0
 	};
-	contraction
-		.saturating_add(in_elems)
-		.saturating_add(out_elems)
-		.saturating_add(extra)
+	contraction.saturating_add(traffic).saturating_add(extra)
 }
 
 fn check_attr_lens(op: &Op) -> Result<(), OpError> {
