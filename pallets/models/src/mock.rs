@@ -43,9 +43,10 @@ pub const MAX_MODEL_BYTES: u32 = 4096;
 pub const MAX_NODES: u32 = 16;
 /// Largest node footprint in tests.
 pub const MAX_NODE_FOOTPRINT: u64 = 1024;
-/// Largest node cost in tests: small enough that a node within the footprint bound can exceed
-/// it (a `[4, 8] × [8, 8]` MatMul: 512 bytes, cost 384).
-pub const MAX_NODE_COST: u64 = 256;
+/// Largest node cost in tests: above the test program's nodes (at most 480) and small enough
+/// that a node within the footprint bound can exceed it (a `[4, 8] × [8, 8]` MatMul: 512 bytes,
+/// cost 5376 at `COST_PER_BYTE` = 10).
+pub const MAX_NODE_COST: u64 = 1024;
 
 parameter_types! {
 	pub const ModelDepositBase: Balance = DEPOSIT_BASE;

@@ -4,6 +4,7 @@ use super::*;
 use crate::{Error, Event, ModelBytes, NextModelId, MAX_PROOF_MATERIAL};
 use alloc::boxed::Box;
 use frame_support::{assert_noop, assert_ok};
+use verity_primitives::engine::ops::COST_PER_BYTE;
 use verity_primitives::{ModelLocation, ModelStatus, OutputSpec, TensorSpec};
 
 fn register(
@@ -53,8 +54,8 @@ fn registers_on_chain_model_and_holds_deposit() {
 		);
 		assert_eq!(info.macs, program().macs());
 		assert_eq!(info.max_node_footprint, 48);
-		// The Add node: 4 + 4 input elements and 4 output elements.
-		assert_eq!(info.max_node_cost, 12);
+		// The Add node: 16 + 16 input bytes and 16 output bytes.
+		assert_eq!(info.max_node_cost, 48 * COST_PER_BYTE);
 		assert_eq!(info.price, PRICE);
 		assert_eq!(info.modes, ModeSet::ALL);
 		assert_eq!(
@@ -244,7 +245,8 @@ fn node_costlier_than_a_fraud_proof_is_refused() {
 fn compute_heavy_node_within_the_footprint_bound_is_refused() {
 	test(|| {
 		// `y = x · w` with `x: F32 [4, 8]`, `w: F32 [8, 8]`: 512 bytes, within the footprint
-		// bound, but 4·8·8 multiply-accumulates plus 160 elements = 384 > `MAX_NODE_COST`.
+		// bound, but 4·8·8 multiply-accumulates plus 512 bytes at `COST_PER_BYTE` = 5376 >
+		// `MAX_NODE_COST`.
 		let x = TensorType::new(DType::F32, &[4, 8]);
 		let w = TensorType::new(DType::F32, &[8, 8]);
 		let mut p = program();
@@ -277,7 +279,7 @@ fn compute_heavy_node_within_the_footprint_bound_is_refused() {
 		.unwrap();
 		assert_eq!(r.max_node_footprint, 512);
 		assert!(r.max_node_footprint <= MAX_NODE_FOOTPRINT);
-		assert_eq!(r.max_node_cost, 384);
+		assert_eq!(r.max_node_cost, 4 * 8 * 8 + 512 * COST_PER_BYTE);
 		refused(r, Error::NodeTooCostlyForFraudProof);
 	});
 }
@@ -462,9 +464,9 @@ fn footprint_claim_must_cover_the_output_nodes() {
 #[test]
 fn cost_claim_must_cover_the_output_nodes() {
 	test(|| {
-		// The output node (the Add) costs 12.
+		// The output node (the Add) costs 48 bytes' worth.
 		let mut r = registration();
-		r.max_node_cost = 11;
+		r.max_node_cost = 48 * COST_PER_BYTE - 1;
 		refused(r, Error::CostClaimTooLow);
 
 		let mut r = registration();
@@ -472,7 +474,7 @@ fn cost_claim_must_cover_the_output_nodes() {
 		refused(r, Error::CostClaimTooLow);
 
 		let mut r = registration();
-		r.max_node_cost = 12;
+		r.max_node_cost = 48 * COST_PER_BYTE;
 		assert_ok!(register(ALICE, r));
 	});
 }
