@@ -250,7 +250,7 @@ const RESIZE_ROWS: (u32, u32) = (1, 88);
 const ROWS_N: (u32, u32) = (1, 8_000);
 
 /// Appends a node on `inputs` with its inferred output types and returns its output.
-fn push(program: &mut Program, op: Op, inputs: &[ValueRef]) -> ValueRef {
+pub(crate) fn push(program: &mut Program, op: Op, inputs: &[ValueRef]) -> ValueRef {
 	let inputs: Vec<Option<NodeInput>> = inputs
 		.iter()
 		.map(|&source| {

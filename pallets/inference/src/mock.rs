@@ -8,8 +8,8 @@ use frame_support::{
 };
 use sp_runtime::{BuildStorage, Perbill};
 use verity_engine::{
-	ir::{BinaryOp, Node, NodeInput, Op, OutputInfo, Program, ValueInfo, ValueRef},
-	ops, DType, ModelTree, Tensor, TensorType,
+	ir::{BinaryOp, Op, OutputInfo, Program, ValueInfo, ValueRef},
+	DType, ModelTree, Tensor, TensorType,
 };
 use verity_primitives::{
 	ModeSet, ModelId, ModelInfo, ModelLocation, ModelStatus, OutputSpec, TensorSpec,
@@ -423,32 +423,7 @@ pub fn lookup_program() -> Program {
 	p
 }
 
-/// Appends a node reading `inputs` (types from the program) and returns its output.
-pub fn push_node(p: &mut Program, op: Op, inputs: &[ValueRef]) -> ValueRef {
-	let inputs: Vec<Option<NodeInput>> = inputs
-		.iter()
-		.map(|&source| {
-			Some(NodeInput {
-				source,
-				ty: p.value_type(source).expect("value"),
-			})
-		})
-		.collect();
-	let types: Vec<Option<TensorType>> = inputs
-		.iter()
-		.map(|i| i.as_ref().map(|i| i.ty.clone()))
-		.collect();
-	let outputs = ops::infer(&op, &types).expect("infer");
-	p.nodes.push(Node {
-		op,
-		inputs,
-		outputs,
-	});
-	ValueRef::Node {
-		node: p.nodes.len() as u32 - 1,
-		output: 0,
-	}
-}
+pub(crate) use crate::challenge_nodes::push as push_node;
 
 /// The registry record of `program` (price [`PRICE`], every mode allowed).
 pub fn model_info(program: &Program) -> ModelInfo<AccountId, Balance, BlockNumber> {
