@@ -160,6 +160,11 @@ fn the_dev_validator_serves_attested_and_optimistic_requests_by_itself() {
 	assert!(value("verity_inference_seconds_count") >= 2.0);
 	assert!(value("verity_inference_seconds_sum") > 0.0);
 	assert_eq!(value("verity_model_cache_misses_total"), 1.0);
+	assert_eq!(
+		labelled("verity_model_load_seconds_count", &[("source", "compile")]),
+		1.0,
+		"the demo model is compiled once"
+	);
 	assert!(value("verity_model_cache_hits_total") >= 1.0);
 	assert!(
 		value("verity_model_cache_bytes") > 0.0,

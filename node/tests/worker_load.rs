@@ -7,7 +7,9 @@
 //!
 //! A dev node; `VERITY_LOAD_REQUESTS` (default 200) attested requests for the demo model sent at
 //! once from four accounts. Prints when they were included and settled, the settled-per-block
-//! peak and the request → settled latency in blocks and seconds.
+//! peak and the request → settled latency in blocks and seconds, the worker's native inference
+//! time and the model store's cold load (compiled from the chain's ONNX bytes) and, after a
+//! restart, warm load (from its disk cache), from the node's Prometheus metrics.
 
 mod common;
 
@@ -31,7 +33,9 @@ fn settled_inferences_per_block_at_full_load() {
 		.ok()
 		.and_then(|v| v.parse().ok())
 		.unwrap_or(200);
-	let node = Node::spawn("load", &["--dev", "--tmp"]);
+	let metrics_port = free_port().to_string();
+	let mut node = Node::spawn("load", &["--dev", "--prometheus-port", &metrics_port]);
+	let metrics_port: u16 = metrics_port.parse().expect("a port");
 	node.rpc_when_up("system_health", json!([]), Duration::from_secs(120));
 	node.wait_finalized(1, Duration::from_secs(120));
 
@@ -55,14 +59,7 @@ fn settled_inferences_per_block_at_full_load() {
 	let started = Instant::now();
 	for k in 0..count {
 		let s = (k as usize) % senders.len();
-		let pixels: Vec<f32> = (0..64).map(|i| ((i * 7 + k) % 17) as f32).collect();
-		let input = vec![Tensor::from_f32(&[1, 64], pixels).expect("tensor")];
-		let call = RuntimeCall::Inference(pallet_inference::Call::request_inference {
-			model: 0,
-			input: input.encode().try_into().expect("fits"),
-			mode,
-			max_fee,
-		});
+		let call = request_call(k, max_fee);
 		let nonce = nonces[s] + k / senders.len() as u32;
 		let xt = signed_extrinsic(senders[s], call, nonce, genesis);
 		node.rpc("author_submitExtrinsic", json!([to_hex(&xt)]))
@@ -113,4 +110,51 @@ fn settled_inferences_per_block_at_full_load() {
 		elapsed.as_secs_f64(),
 		MILLI_SECS_PER_BLOCK
 	);
+
+	let scrape = || http_get(metrics_port, "/metrics").expect("the metrics endpoint answers");
+	let sample = |body: &str, name: &str, labels: &[(&str, &str)]| {
+		metric(body, name, labels).unwrap_or_else(|| panic!("no {name} {labels:?} in:\n{body}"))
+	};
+	let body = scrape();
+	let inferences = sample(&body, "verity_inference_seconds_count", &[]);
+	let inference_seconds = sample(&body, "verity_inference_seconds_sum", &[]);
+	println!(
+		"worker: {inferences} native inferences, {:.3} ms each on average ({:.0} per second per \
+		 job thread)",
+		inference_seconds / inferences * 1e3,
+		inferences / inference_seconds
+	);
+	let cold = sample(&body, "verity_model_load_seconds_sum", &[("source", "compile")]);
+	println!("model store, cold (chain bytes → compiled, checked, prepacked): {:.2} ms", cold * 1e3);
+
+	// A restart keeps the base path: the next request's model comes from the disk cache.
+	node.restart();
+	node.rpc_when_up("system_health", json!([]), Duration::from_secs(120));
+	let bob = Sr25519Keyring::Bob;
+	let id = next_request_id(&node);
+	let xt = signed_extrinsic(
+		bob,
+		request_call(count, max_fee),
+		next_nonce(&node, &bob.to_account_id()),
+		genesis,
+	);
+	submit_and_wait_included(&node, &xt, Duration::from_secs(180));
+	wait_for("the request after the restart settled", Duration::from_secs(180), || {
+		receipt(&node, id)
+	});
+	let body = scrape();
+	let warm = sample(&body, "verity_model_load_seconds_sum", &[("source", "disk")]);
+	println!("model store, warm (disk cache → prepacked): {:.2} ms", warm * 1e3);
+}
+
+/// A request of the demo model on the input of seed `k`.
+fn request_call(k: u32, max_fee: Balance) -> RuntimeCall {
+	let pixels: Vec<f32> = (0..64).map(|i| ((i * 7 + k) % 17) as f32).collect();
+	let input = vec![Tensor::from_f32(&[1, 64], pixels).expect("tensor")];
+	RuntimeCall::Inference(pallet_inference::Call::request_inference {
+		model: 0,
+		input: input.encode().try_into().expect("fits"),
+		mode: VerificationMode::Attested,
+		max_fee,
+	})
 }

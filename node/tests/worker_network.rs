@@ -4,10 +4,14 @@
 //! wrong by another node's audit and its receipt turns `Fraudulent`, the requester compensated;
 //! the honest nodes' results are never challenged; a quorum with Charlie in it is decided by
 //! the honest nodes' fraud proof.
+//!
+//! A second network runs two other cheats side by side: Bob serves with a wrong model (one weight
+//! changed, `wrong-model`) and Charlie answers every request after his first with that first
+//! answer again (`copy`). Alice's audits prove each such result wrong.
 
 mod common;
 
-use std::time::Duration;
+use std::{collections::HashMap, time::Duration};
 
 use codec::Encode;
 use common::*;
@@ -18,16 +22,21 @@ use verity_primitives::{Outcome, RequestId, VerificationMode};
 use verity_runtime::{AccountId, Balance, RuntimeCall, UNIT};
 
 const DEMO: u32 = 0;
+
+/// A demo-model input; different seeds give different inputs (the smallest pixel is
+/// `seed / 16`, the first one fixes `seed % 16`).
 fn demo_input(seed: u32) -> Vec<Tensor> {
-	let pixels: Vec<f32> = (0..64).map(|i| ((i * 5 + seed) % 16) as f32).collect();
+	let pixels: Vec<f32> = (0..64).map(|i| ((i * 5 + seed) % 16 + seed / 16) as f32).collect();
 	vec![Tensor::from_f32(&[1, 64], pixels).expect("a [1, 64] tensor")]
 }
 
-/// `count` requests from `who` in `mode`, sent at once (consecutive nonces); returns their ids.
+/// `count` requests from `who` in `mode` on the inputs of seeds `first_seed..`, sent at once
+/// (consecutive nonces); returns their ids.
 fn request_many(
 	node: &Node,
 	who: Sr25519Keyring,
 	mode: VerificationMode,
+	first_seed: u32,
 	count: u32,
 ) -> Vec<RequestId> {
 	let quote: Option<Balance> =
@@ -40,7 +49,7 @@ fn request_many(
 	for k in 0..count {
 		let call = RuntimeCall::Inference(pallet_inference::Call::request_inference {
 			model: DEMO,
-			input: demo_input(k).encode().try_into().expect("the input fits"),
+			input: demo_input(first_seed + k).encode().try_into().expect("the input fits"),
 			mode,
 			max_fee,
 		});
@@ -64,22 +73,21 @@ fn worker_bond(node: &Node, who: &AccountId) -> Balance {
 	worker_info(node, who).bond
 }
 
-#[test]
-fn honest_nodes_audit_and_prove_a_cheating_validator_wrong() {
-	let audit_all = ["--verity-audit-rate", "1"];
-	let alice = spawn_worker_validator("alice", None, &audit_all);
+/// Alice, Bob and Charlie as auditing (rate 1) worker validators of `--chain local`, Bob and
+/// Charlie cheating as `bob_cheat` / `charlie_cheat` say; returns once all are peered and
+/// finality has started.
+fn network(bob_cheat: Option<&str>, charlie_cheat: Option<&str>) -> [Node; 3] {
+	fn flags(cheat: Option<&str>) -> Vec<&str> {
+		let mut flags = vec!["--verity-audit-rate", "1"];
+		if let Some(how) = cheat {
+			flags.extend(["--verity-dev-misbehave", how]);
+		}
+		flags
+	}
+	let alice = spawn_worker_validator("alice", None, &flags(None));
 	let boot = boot_address(&alice);
-	let bob = spawn_worker_validator("bob", Some(&boot), &audit_all);
-	let charlie = spawn_worker_validator(
-		"charlie",
-		Some(&boot),
-		&[
-			"--verity-audit-rate",
-			"1",
-			"--verity-dev-misbehave",
-			"tamper-leaf",
-		],
-	);
+	let bob = spawn_worker_validator("bob", Some(&boot), &flags(bob_cheat));
+	let charlie = spawn_worker_validator("charlie", Some(&boot), &flags(charlie_cheat));
 	for node in [&alice, &bob, &charlie] {
 		wait_for(
 			&format!("{} to see 2 peers", node.name),
@@ -91,11 +99,17 @@ fn honest_nodes_audit_and_prove_a_cheating_validator_wrong() {
 		);
 	}
 	alice.wait_finalized(2, Duration::from_secs(180));
+	[alice, bob, charlie]
+}
+
+#[test]
+fn honest_nodes_audit_and_prove_a_cheating_validator_wrong() {
+	let [alice, _bob, _charlie] = network(None, Some("tamper-leaf"));
 	let charlie_account = Sr25519Keyring::Charlie.to_account_id();
 	let bond_before = worker_bond(&alice, &charlie_account);
 
 	// Attested requests land on all three workers; Charlie's are proven wrong by an audit.
-	let ids = request_many(&alice, Sr25519Keyring::Dave, VerificationMode::Attested, 12);
+	let ids = request_many(&alice, Sr25519Keyring::Dave, VerificationMode::Attested, 0, 12);
 	let mut charlies = 0;
 	for id in &ids {
 		let settled = wait_for(
@@ -135,7 +149,7 @@ fn honest_nodes_audit_and_prove_a_cheating_validator_wrong() {
 
 	// A quorum of all three: the honest nodes' fraud proof at the diverging leaf decides it.
 	let bond_before = worker_bond(&alice, &charlie_account);
-	let [id] = request_many(&alice, Sr25519Keyring::Eve, VerificationMode::Quorum(3), 1)[..] else {
+	let [id] = request_many(&alice, Sr25519Keyring::Eve, VerificationMode::Quorum(3), 0, 1)[..] else {
 		unreachable!()
 	};
 	let decided = wait_for("the quorum decided", Duration::from_secs(300), || {
@@ -148,4 +162,68 @@ fn honest_nodes_audit_and_prove_a_cheating_validator_wrong() {
 		decided.workers
 	);
 	assert!(!decided.workers.contains(&charlie_account));
+}
+
+#[test]
+fn a_wrong_model_and_copied_answers_are_proven_wrong() {
+	let [alice, _bob, _charlie] = network(Some("wrong-model"), Some("copy"));
+	let bob_account = Sr25519Keyring::Bob.to_account_id();
+	let charlie_account = Sr25519Keyring::Charlie.to_account_id();
+	let bonds_before = [&bob_account, &charlie_account].map(|w| worker_bond(&alice, w));
+
+	// Attested requests on distinct inputs, in rounds until Bob has served one and Charlie two
+	// (his first answer is computed, the later ones copy it).
+	let mut served: HashMap<AccountId, Vec<RequestId>> = HashMap::new();
+	let mut seed = 0;
+	for _round in 0..5 {
+		let ids = request_many(&alice, Sr25519Keyring::Dave, VerificationMode::Attested, seed, 6);
+		seed += 6;
+		for id in ids {
+			let r = wait_for(
+				&format!("request {id} served"),
+				Duration::from_secs(240),
+				|| receipt(&alice, id),
+			);
+			for w in r.workers {
+				served.entry(w).or_default().push(id);
+			}
+		}
+		let count = |w: &AccountId| served.get(w).map_or(0, Vec::len);
+		if count(&bob_account) >= 1 && count(&charlie_account) >= 2 {
+			break;
+		}
+	}
+	let bobs = served.get(&bob_account).cloned().unwrap_or_default();
+	let charlies = served.get(&charlie_account).cloned().unwrap_or_default();
+	assert!(
+		!bobs.is_empty() && charlies.len() >= 2,
+		"in 30 requests over 3 workers Bob served {bobs:?}, Charlie {charlies:?}"
+	);
+	let fraudulent = |ids: &[RequestId]| {
+		ids.iter()
+			.filter(|id| receipt(&alice, **id).is_some_and(|r| r.outcome == Outcome::Fraudulent))
+			.count()
+	};
+	// Every result of the wrong model is proven wrong.
+	wait_for(
+		&format!("Bob's results on {bobs:?} proven fraudulent"),
+		Duration::from_secs(300),
+		|| (fraudulent(&bobs) == bobs.len()).then_some(()),
+	);
+	// Every copied answer is proven wrong; only the one Charlie computed stands.
+	wait_for(
+		&format!("Charlie's copied results among {charlies:?} proven fraudulent"),
+		Duration::from_secs(300),
+		|| (fraudulent(&charlies) >= charlies.len() - 1).then_some(()),
+	);
+	for id in served.get(&Sr25519Keyring::Alice.to_account_id()).into_iter().flatten() {
+		assert_eq!(
+			receipt(&alice, *id).expect("a receipt").outcome,
+			Outcome::Settled,
+			"Alice's honest result on request {id} stands"
+		);
+	}
+	for (who, before) in [&bob_account, &charlie_account].into_iter().zip(bonds_before) {
+		assert!(worker_bond(&alice, who) < before, "{who} was slashed");
+	}
 }

@@ -2,7 +2,7 @@
 
 use substrate_prometheus_endpoint::{
 	exponential_buckets, register, Counter, CounterVec, Gauge, Histogram, HistogramOpts, Opts,
-	PrometheusError, Registry, U64,
+	HistogramVec, PrometheusError, Registry, U64,
 };
 
 /// The worker's metrics; registered in the node's registry when it has one.
@@ -21,6 +21,10 @@ pub struct Metrics {
 	pub cache_hits: Counter<U64>,
 	/// Model store lookups that had to fetch and compile.
 	pub cache_misses: Counter<U64>,
+	/// Seconds a model took to load, by `source`: `disk` (the compiled program from the disk
+	/// cache, prepacked) or `compile` (ONNX bytes read or downloaded, hashed, compiled, checked
+	/// and prepacked).
+	pub model_load_seconds: HistogramVec,
 	/// Bytes of compiled programs in the disk cache.
 	pub cache_bytes: Gauge<U64>,
 	/// Models refused because their compiled root differs from the registered one.
@@ -68,6 +72,17 @@ impl Metrics {
 			)?,
 			cache_misses: register(
 				Counter::new("verity_model_cache_misses_total", "Model store misses")?,
+				registry,
+			)?,
+			model_load_seconds: register(
+				HistogramVec::new(
+					HistogramOpts::new(
+						"verity_model_load_seconds",
+						"Seconds a model took to load into the model store",
+					)
+					.buckets(exponential_buckets(0.001, 2.0, 16)?),
+					&["source"],
+				)?,
 				registry,
 			)?,
 			cache_bytes: register(

@@ -25,7 +25,7 @@ use std::{
 
 use codec::{Decode, Encode};
 use sp_core::H256;
-use verity_engine::{tensor_hash, ExecOptions, Tensor};
+use verity_engine::{tensor_hash, ExecOptions, Prepared, Tensor};
 use verity_primitives::{
 	fraud::Execution,
 	host::{HostError, InferenceHost, Job, JobKey, JobStatus},
@@ -59,6 +59,12 @@ pub enum Misbehaviour {
 	TamperOutput,
 	/// Compute nothing: never report a result.
 	Withhold,
+	/// Serve with a different model: the registered program with one weight changed (audits
+	/// still use the registered one).
+	WrongModel,
+	/// Compute only the first request of each model and answer every later one with that
+	/// result again, as a lazy worker replaying answers would.
+	Copy,
 }
 
 /// The worker's settings (command-line flags).
@@ -101,6 +107,8 @@ struct Shared {
 	/// A secret of this node's run: audit sampling hashes it with the job key, so nobody else
 	/// can tell which results this node will re-execute.
 	sampling_secret: [u8; 32],
+	/// `--verity-dev-misbehave copy`: the first execution served for each model.
+	replayed: Mutex<HashMap<ModelId, Execution>>,
 }
 
 /// The native engine behind the host function.
@@ -130,6 +138,7 @@ impl InferenceService {
 			finished: Condvar::new(),
 			metrics,
 			sampling_secret,
+			replayed: Mutex::new(HashMap::new()),
 			config,
 		});
 		let (queue, jobs) = mpsc::sync_channel::<(Job, ChainBytes)>(QUEUE_BOUND);
@@ -308,10 +317,42 @@ impl Shared {
 			threads: self.config.threads.max(1),
 			portable: false,
 		};
+		let serving = job.compare_with.is_none();
+		let misbehave = if serving { self.config.misbehave } else { None };
+		let replay = match misbehave {
+			Some(Misbehaviour::Copy) => {
+				self.replayed.lock().expect("replay lock").get(&job.model.id).cloned()
+			}
+			_ => None,
+		};
+		let wrong_model = match misbehave {
+			Some(Misbehaviour::WrongModel) => match changed_weight(&model.prepared) {
+				Some(prepared) => Some(prepared),
+				None => {
+					log::warn!(target: LOG_TARGET, "wrong-model: no weight to change");
+					None
+				}
+			},
+			_ => None,
+		};
 		let started = Instant::now();
-		let run = Execution::run(&model.prepared, &inputs, &options);
+		let run = match replay {
+			Some(execution) => Ok(execution),
+			None => Execution::run(
+				wrong_model.as_ref().unwrap_or(&model.prepared),
+				&inputs,
+				&options,
+			),
+		};
 		if let Some(m) = &self.metrics {
 			m.inference_seconds.observe(started.elapsed().as_secs_f64());
+		}
+		if let (Some(Misbehaviour::Copy), Ok(execution)) = (misbehave, &run) {
+			self.replayed
+				.lock()
+				.expect("replay lock")
+				.entry(job.model.id)
+				.or_insert_with(|| execution.clone());
 		}
 		let mut execution = match run {
 			Ok(execution) => execution,
@@ -328,7 +369,7 @@ impl Shared {
 				job.model.id,
 			);
 		}
-		if job.compare_with.is_none() {
+		if serving {
 			self.misbehave(model, &mut execution.outputs, &mut execution.leaves);
 		}
 		let program = model.prepared.program();
@@ -368,7 +409,21 @@ impl Shared {
 					}
 				}
 			}
-			Some(Misbehaviour::Withhold) | None => {}
+			Some(Misbehaviour::Withhold | Misbehaviour::WrongModel | Misbehaviour::Copy) | None => {}
 		}
 	}
+}
+
+/// `prepared`'s program with its first floating-point weight element increased by one: the
+/// "wrong model" of `--verity-dev-misbehave wrong-model` (`None` if it has no such weight).
+fn changed_weight(prepared: &Prepared) -> Option<Prepared> {
+	let mut program = prepared.program().clone();
+	let weight = program
+		.weights
+		.iter_mut()
+		.find(|w| w.as_f32().is_ok_and(|v| !v.is_empty()))?;
+	let mut values = weight.as_f32().ok()?.to_vec();
+	values[0] += 1.0;
+	*weight = Tensor::from_f32(&weight.shape().to_vec(), values).ok()?;
+	Prepared::new(program).ok()
 }

@@ -9,7 +9,7 @@ use std::{
 	fs,
 	path::{Path, PathBuf},
 	sync::{Arc, Mutex},
-	time::{Duration, SystemTime},
+	time::{Duration, Instant, SystemTime},
 };
 
 use codec::{Decode, Encode};
@@ -164,9 +164,11 @@ impl ModelStore {
 			self.count(true);
 			return Ok(hit);
 		}
+		let started = Instant::now();
 		if let Some(program) = self.from_disk(&root) {
 			if let Ok(loaded) = Self::load(program) {
 				self.count(true);
+				self.loaded(model, "disk", started);
 				return Ok(self.remember(root, loaded));
 			}
 		}
@@ -174,7 +176,22 @@ impl ModelStore {
 		let program = self.fetch_and_compile(model, chain_bytes)?;
 		self.to_disk(&root, &program);
 		let loaded = Self::load(program).map_err(Refusal::Compile)?;
+		self.loaded(model, "compile", started);
 		Ok(self.remember(root, loaded))
+	}
+
+	/// Logs and measures a load from `source` that began at `started`.
+	fn loaded(&self, model: &ModelRef, source: &str, started: Instant) {
+		let seconds = started.elapsed().as_secs_f64();
+		log::info!(
+			target: LOG_TARGET,
+			"model {} loaded ({source}) in {:.1} ms",
+			model.id,
+			seconds * 1e3,
+		);
+		if let Some(m) = &self.metrics {
+			m.model_load_seconds.with_label_values(&[source]).observe(seconds);
+		}
 	}
 
 	fn fetch_and_compile(
