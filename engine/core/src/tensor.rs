@@ -150,7 +150,7 @@ pub enum TensorError {
 		/// The dimension.
 		dim: u64,
 	},
-	/// The product of the dimensions overflows or exceeds [`MAX_ELEMENTS`].
+	/// The product of the non-zero dimensions exceeds [`MAX_ELEMENTS`].
 	TooManyElements,
 	/// The data length does not match the shape.
 	LengthMismatch {
@@ -181,7 +181,10 @@ impl fmt::Display for TensorError {
 			}
 			TensorError::DimTooLarge { dim } => write!(f, "tensor dimension {dim} is too large"),
 			TensorError::TooManyElements => {
-				write!(f, "tensor has more than {MAX_ELEMENTS} elements")
+				write!(
+					f,
+					"tensor dimensions multiply to more than {MAX_ELEMENTS} elements"
+				)
 			}
 			TensorError::LengthMismatch { expected, got } => {
 				write!(f, "tensor data has length {got}, shape requires {expected}")
@@ -197,35 +200,38 @@ impl fmt::Display for TensorError {
 #[cfg(feature = "std")]
 impl std::error::Error for TensorError {}
 
-/// Number of elements of `shape`, or `None` if the product overflows or exceeds [`MAX_ELEMENTS`]
-/// or any single dimension does (so even an empty tensor cannot claim absurd dimensions).
+/// Number of elements of `shape`, or `None` if the product of its non-zero dimensions exceeds
+/// [`MAX_ELEMENTS`]. Even an empty tensor cannot claim absurd dimensions: the product of any of
+/// a valid shape's dimensions is at most `MAX_ELEMENTS`, so size arithmetic on shapes is the same
+/// on 32-bit targets (wasm) as on 64-bit ones.
 pub fn num_elements(shape: &[usize]) -> Option<usize> {
-	let mut n: usize = 1;
-	for &d in shape {
-		if d > MAX_ELEMENTS {
-			return None;
-		}
-		n = n.checked_mul(d)?;
-		if n > MAX_ELEMENTS {
-			return None;
-		}
-	}
-	Some(n)
+	// At most `MAX_ELEMENTS`, which fits any `usize`.
+	element_count(shape.iter().map(|&d| d as u64)).map(|n| n as usize)
 }
 
-/// Number of elements of a `u64` shape, or `None` if it overflows or exceeds [`MAX_ELEMENTS`].
+/// Number of elements of a `u64` shape, or `None` if the product of its non-zero dimensions
+/// exceeds [`MAX_ELEMENTS`] (see [`num_elements`]).
 pub fn num_elements_u64(shape: &[u64]) -> Option<u64> {
-	let mut n: u64 = 1;
-	for &d in shape {
-		if d > MAX_ELEMENTS as u64 {
+	element_count(shape.iter().copied())
+}
+
+fn element_count(dims: impl Iterator<Item = u64>) -> Option<u64> {
+	let limit = MAX_ELEMENTS as u64;
+	let (mut nonzero, mut empty) = (1u64, false);
+	for d in dims {
+		if d == 0 {
+			empty = true;
+		} else if d > limit {
 			return None;
-		}
-		n = n.checked_mul(d)?;
-		if n > MAX_ELEMENTS as u64 {
-			return None;
+		} else {
+			// Both factors are at most 2^28: no overflow.
+			nonzero *= d;
+			if nonzero > limit {
+				return None;
+			}
 		}
 	}
-	Some(n)
+	Some(if empty { 0 } else { nonzero })
 }
 
 /// Converts a wire shape to a native one, checking rank, each dimension and the element count.

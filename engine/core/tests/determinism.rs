@@ -1,6 +1,9 @@
 //! End-to-end determinism: a small random CNN and MLP give the same outputs and trace root for
 //! every thread count, kernel set (hardware FMA vs `libm::fmaf`) and repeated run; single-node
 //! re-execution reproduces every trace leaf; fused and unfused convolutions agree bitwise.
+//! Where the CPU has AVX2+FMA, the runs that ask for the best kernels must have entered the
+//! hardware kernels and the portable runs must not have: the comparison is hardware vs portable,
+//! never portable vs itself.
 
 mod common;
 
@@ -152,23 +155,45 @@ fn all_options() -> Vec<ExecOptions> {
 	]
 }
 
-fn check_program(p: &Program, inputs: &[Tensor]) {
+/// Entries into the hardware kernels made on this thread by the runs that asked for the best
+/// kernels and by those that forced the portable ones, for [`assert_isa_paths`].
+#[derive(Default)]
+struct IsaCalls {
+	hardware: u64,
+	portable: u64,
+}
+
+impl IsaCalls {
+	/// Runs `f` under `opts`, counting its hardware kernel entries on the side `opts` asks for.
+	fn count<R>(&mut self, opts: &ExecOptions, f: impl FnOnce() -> R) -> R {
+		let (r, calls) = hardware_calls_of(f);
+		if opts.portable {
+			self.portable += calls;
+		} else {
+			self.hardware += calls;
+		}
+		r
+	}
+}
+
+fn check_program(p: &Program, inputs: &[Tensor], calls: &mut IsaCalls) {
 	let (out0, trace0) = execute(p, inputs).unwrap();
 	// One leaf per node.
 	assert_eq!(trace0.len(), p.nodes.len());
 	let root0 = trace_root(&trace0);
 	for opts in all_options() {
 		for _ in 0..2 {
-			let (out, trace) = execute_with(p, inputs, &opts).unwrap();
+			let (out, trace) = calls.count(&opts, || execute_with(p, inputs, &opts).unwrap());
 			assert_eq!(trace_root(&trace), root0, "{opts:?}");
+			assert_eq!(out.len(), out0.len(), "{opts:?}");
 			for (a, b) in out.iter().zip(&out0) {
-				assert!(a.bit_eq(b));
+				assert!(a.bit_eq(b), "{opts:?}");
 			}
 		}
 	}
 	let prepared = Prepared::new(p.clone()).unwrap();
 	for opts in all_options() {
-		let (_, trace) = prepared.run(inputs, &opts).unwrap();
+		let (_, trace) = calls.count(&opts, || prepared.run(inputs, &opts).unwrap());
 		assert_eq!(trace_root(&trace), root0, "prepared {opts:?}");
 	}
 	// Program outputs are the leaves of their nodes.
@@ -194,16 +219,15 @@ fn check_program(p: &Program, inputs: &[Tensor]) {
 				})
 			})
 			.collect();
-		let hw = execute_node_with(node, &ins, &ExecOptions::default()).unwrap();
-		let sw = execute_node_with(
-			node,
-			&ins,
-			&ExecOptions {
-				threads: 1,
-				portable: true,
-			},
-		)
-		.unwrap();
+		let best = ExecOptions::default();
+		let hw = calls.count(&best, || execute_node_with(node, &ins, &best).unwrap());
+		let portable = ExecOptions {
+			threads: 1,
+			portable: true,
+		};
+		let sw = calls.count(&portable, || {
+			execute_node_with(node, &ins, &portable).unwrap()
+		});
 		assert_eq!((hw.len(), sw.len()), (1, 1), "node {n}: one output");
 		assert_eq!(tensor_hash(&hw[0]), trace0.leaves[n], "node {n}");
 		assert_eq!(tensor_hash(&sw[0]), trace0.leaves[n], "node {n} (portable)");
@@ -215,8 +239,10 @@ fn check_program(p: &Program, inputs: &[Tensor]) {
 fn cnn_trace_is_deterministic() {
 	let mut r = Rng(5);
 	let x = r.tensor(&[2, 3, 17, 15]);
-	check_program(&cnn(false), std::slice::from_ref(&x));
-	check_program(&cnn(true), std::slice::from_ref(&x));
+	let mut calls = IsaCalls::default();
+	check_program(&cnn(false), std::slice::from_ref(&x), &mut calls);
+	check_program(&cnn(true), std::slice::from_ref(&x), &mut calls);
+	assert_isa_paths("determinism (cnn)", calls.hardware, calls.portable);
 }
 
 #[test]
@@ -225,6 +251,7 @@ fn fused_conv_matches_unfused_bitwise() {
 	let x = r.tensor(&[2, 3, 17, 15]);
 	let (a, _) = execute(&cnn(false), std::slice::from_ref(&x)).unwrap();
 	let (b, _) = execute(&cnn(true), std::slice::from_ref(&x)).unwrap();
+	assert_eq!((a.len(), b.len()), (2, 2), "softmax and logits");
 	assert!(a.iter().zip(&b).all(|(p, q)| p.bit_eq(q)));
 }
 
@@ -232,7 +259,9 @@ fn fused_conv_matches_unfused_bitwise() {
 fn mlp_trace_is_deterministic() {
 	let mut r = Rng(8);
 	let x = r.tensor(&[3, 64]);
-	check_program(&mlp(), &[x]);
+	let mut calls = IsaCalls::default();
+	check_program(&mlp(), &[x], &mut calls);
+	assert_isa_paths("determinism (mlp)", calls.hardware, calls.portable);
 }
 
 #[test]

@@ -1,9 +1,10 @@
 //! The FMA primitive: hardware `vfmadd` and `libm::fmaf` agree bit for bit, and both agree with
 //! an independent exact reference, on random triples including subnormals, infinities and NaNs.
+//! The hardware side must be available exactly when the CPU has FMA.
 
 mod common;
 
-use common::Rng;
+use common::{cpu_has_fma, state_isa_paths, Rng};
 use verity_engine::linalg::{canonicalize, fma, fma_hw, fma_soft};
 
 /// Correctly rounded `a*b + c` computed independently: the product is exact in f64; the sum is
@@ -89,7 +90,14 @@ fn same(x: f32, y: f32) -> bool {
 #[test]
 fn hardware_and_software_fma_are_bit_identical() {
 	let mut r = Rng(0x5eed);
+	// `fma_hw` answers only by running the instruction, so `Some` is proof that it ran.
 	let hw_available = fma_hw(1.0, 1.0, 1.0).is_some();
+	assert_eq!(
+		hw_available,
+		cpu_has_fma(),
+		"the engine's hardware FMA must be available exactly when the CPU has FMA"
+	);
+	let mut hw_compared = 0u64;
 	for _ in 0..2_000_000 {
 		let (a, b, c) = (
 			interesting(&mut r),
@@ -103,9 +111,18 @@ fn hardware_and_software_fma_are_bit_identical() {
 				same(h, s),
 				"hw fma({a:e}, {b:e}, {c:e}) = {h:e}, soft = {s:e}"
 			);
+			hw_compared += 1;
 		}
 	}
-	println!("hardware FMA compared: {hw_available}");
+	if hw_available {
+		assert_eq!(
+			hw_compared, 2_000_000,
+			"every triple went through the instruction"
+		);
+		state_isa_paths("fma", "hardware fma (vfmadd), portable (libm::fmaf)");
+	} else {
+		state_isa_paths("fma", "portable only (CPU lacks fma)");
+	}
 }
 
 #[test]

@@ -137,6 +137,7 @@ fn naive_matmul(m: usize, k: usize, n: usize, a: &[f32], b: &[f32]) -> Vec<f32> 
 #[test]
 fn matmul_is_the_fma_chain_bitwise() {
 	let mut r = Rng(7);
+	let (mut hardware, mut portable) = (0, 0);
 	for &(m, k, n) in &[(1, 512, 300), (4, 33, 17), (37, 70, 129), (64, 300, 40)] {
 		let a = r.tensor(&[m, k]);
 		let b = r.tensor(&[k, n]);
@@ -152,15 +153,24 @@ fn matmul_is_the_fma_chain_bitwise() {
 				portable: true,
 			},
 		] {
-			let got = try_run_with(Op::MatMul, &[Some(&a), Some(&b)], &opts)
-				.unwrap()
-				.remove(0);
+			let (got, calls) = hardware_calls_of(|| {
+				try_run_with(Op::MatMul, &[Some(&a), Some(&b)], &opts)
+					.unwrap()
+					.remove(0)
+			});
+			if opts.portable {
+				portable += calls;
+			} else {
+				hardware += calls;
+			}
 			assert_eq!(
 				bits(&got),
-				want.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+				want.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+				"{m}x{k}x{n} {opts:?}"
 			);
 		}
 	}
+	assert_isa_paths("ops (matmul)", hardware, portable);
 }
 
 // ------------------------------------------------------------------ conv
@@ -289,6 +299,7 @@ fn conv_matches_contract_order_bitwise() {
 		(1, 8, 17, 23, 20, 3, 3, [1, 1, 1, 1], [1, 1], [2, 2], 1),
 		(2, 3, 5, 4, 2, 2, 4, [0, 3, 0, 3], [1, 3], [1, 1], 1),
 	];
+	let (mut hardware, mut portable) = (0, 0);
 	for &(n, c, h, w, m, kh, kw, pads, st, dl, g) in cases {
 		let x = r.tensor(&[n, c, h, w]);
 		let wt = r.tensor(&[m, c / g, kh, kw]);
@@ -311,21 +322,29 @@ fn conv_matches_contract_order_bitwise() {
 				portable: true,
 			},
 		] {
-			let y = try_run_with(
-				Op::Conv(attrs.clone()),
-				&[Some(&x), Some(&wt), Some(&b)],
-				&opts,
-			)
-			.unwrap()
-			.remove(0);
+			let (y, calls) = hardware_calls_of(|| {
+				try_run_with(
+					Op::Conv(attrs.clone()),
+					&[Some(&x), Some(&wt), Some(&b)],
+					&opts,
+				)
+				.unwrap()
+				.remove(0)
+			});
+			if opts.portable {
+				portable += calls;
+			} else {
+				hardware += calls;
+			}
 			assert_eq!(y.shape(), &shape[..]);
 			assert_eq!(
 				bits(&y),
 				want.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
-				"case {pads:?} {st:?} {dl:?} g={g}"
+				"case {pads:?} {st:?} {dl:?} g={g} {opts:?}"
 			);
 		}
 	}
+	assert_isa_paths("ops (conv)", hardware, portable);
 }
 
 #[test]

@@ -228,7 +228,64 @@ fn npy_and_tensor_proto_files() {
 	std::fs::remove_dir_all(&dir).ok();
 }
 
-const _: () = assert!(COMPILER_VERSION >= 1);
+/// What the compiler makes of the committed models, pinned together with [`COMPILER_VERSION`]:
+/// lowering that changes a program must bump the version (the on-chain record pairs the two), and
+/// a bump must come with new pins. Each pin also names the ONNX bytes it was taken from, so that a
+/// regenerated model is told apart from a changed compiler.
+#[test]
+fn compiler_output_is_pinned_to_its_version() {
+	const PINNED_VERSION: u32 = 2;
+	/// Model, program input and its batch-of-one shape, blake2-256 of `model.onnx`, model root.
+	const PINS: &[(&str, &str, &[usize], &str, &str)] = &[
+		(
+			"mlp-digits",
+			"input",
+			&[1, 64],
+			"9765e6f2d88424d76ee08b8010512c2ae6e1a703f0492e1ed12c761303985ea3",
+			"9ac22ba13f355a07dae1d5ce529a65801b412a093b36623bdfc2c11f3031dca5",
+		),
+		(
+			"cnn-digits",
+			"input",
+			&[1, 1, 8, 8],
+			"194af1f5c4e03f24634a56eab35d2af6ab9096eba66d4cbf0da74b24841beb3c",
+			"f1d3d4dd838290aea2c25b26fb951e4ef9cf1138594fb0a656b1a3ed7248ab6d",
+		),
+		(
+			"cnn-digits-int8",
+			"input",
+			&[1, 1, 8, 8],
+			"c8f208b1027e0aee524786134d0a18132e92507b526aa189c031b38cee2830aa",
+			"0fdabfe1a09f0a864363315db2ae15eb055199eb0f003d38dba5950daab993e6",
+		),
+		(
+			"bag-of-tokens",
+			"tokens",
+			&[1, 16],
+			"239164770d204c82ab398c9946aa54066d0b0d773dbab23e76f068c8baeb8652",
+			"0f3d24775b17d706a00e4ab3b2762fe1b625ee5e9174fac2b8a64517d7101038",
+		),
+	];
+	use verity_engine::commit::{blake2_256, to_hex};
+	let models = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
+	for &(name, input, shape, onnx_hash, root) in PINS {
+		let path = models.join(name).join("model.onnx");
+		let onnx = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+		assert_eq!(
+			to_hex(&blake2_256(&onnx)),
+			onnx_hash,
+			"{name}: model.onnx is not the one pinned: re-pin its hash and root"
+		);
+		let m =
+			compile(&onnx, &[(input, shape.to_vec())]).unwrap_or_else(|e| panic!("{name}: {e}"));
+		assert_eq!(
+			(COMPILER_VERSION, to_hex(&m.model_root()).as_str()),
+			(PINNED_VERSION, root),
+			"{name}: the compiler's output and COMPILER_VERSION change together: bump the \
+			 version when the programs change, then pin the roots anew"
+		);
+	}
+}
 
 #[test]
 fn tensor_file_parsers_never_panic() {

@@ -592,6 +592,12 @@ mod tests {
 
 	#[test]
 	fn gemm_matches_naive_chain_bitwise() {
+		#[cfg(all(feature = "std", target_arch = "x86_64"))]
+		assert_eq!(
+			Isa::detect().is_portable(),
+			!(std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")),
+			"detection must pick the hardware kernels exactly when the CPU has AVX2+FMA"
+		);
 		let mut seed = 0x1234_5678_9abc_def0u64;
 		for &(m, n, k) in &[
 			(1, 1, 1),
@@ -615,7 +621,16 @@ mod tests {
 				for threads in [1, 2, 3] {
 					for op in [BOperand::Source(&bm), BOperand::Packed(&packed)] {
 						let mut c = c0.clone();
+						let before = super::super::hardware_kernel_calls();
 						gemm(isa, threads, m, n, k, &am, op, &mut c, n);
+						let calls = super::super::hardware_kernel_calls() - before;
+						// This thread always computes a share, so it enters the kernels too.
+						assert_eq!(
+							calls > 0,
+							!isa.is_portable(),
+							"m={m} n={n} k={k} isa={}: {calls} hardware kernel entries",
+							isa.name()
+						);
 						assert!(
 							c.iter().zip(&want).all(|(x, y)| x.to_bits() == y.to_bits()),
 							"m={m} n={n} k={k} isa={}",

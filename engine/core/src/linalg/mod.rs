@@ -7,6 +7,7 @@
 //!   [`Isa::portable`], so the AVX2 kernels are never reached on a CPU without AVX2+FMA.
 //!   Every kernel computes every output element with the same chain of operations on every
 //!   `Isa`; vector lanes and register tiles only ever hold *independent* output elements.
+//!   [`hardware_kernel_calls`] lets tests see that the hardware kernels really ran.
 //! * NaNs are canonicalised ([`CANONICAL_NAN_BITS`]) in op outputs and before hashing, since
 //!   IEEE-754 leaves NaN payloads and signs to the implementation.
 
@@ -118,6 +119,22 @@ impl Isa {
 	}
 }
 
+/// Entries into the AVX2+FMA vector kernels (GEMM tiles and `axpy`) this thread has made so far;
+/// always 0 where they are not compiled in.
+///
+/// For tests: detection alone does not show that the hardware kernels ran, this does. Work done
+/// on other threads (a multi-threaded GEMM's helpers) is not counted here.
+pub fn hardware_kernel_calls() -> u64 {
+	#[cfg(all(feature = "std", target_arch = "x86_64"))]
+	{
+		x86::vector_kernel_calls()
+	}
+	#[cfg(not(all(feature = "std", target_arch = "x86_64")))]
+	{
+		0
+	}
+}
+
 /// `y[i] = fma(a, x[i], y[i])` for every `i < min(len)`: one step of independent reductions.
 pub fn axpy(isa: Isa, y: &mut [f32], a: f32, x: &[f32]) {
 	let n = y.len().min(x.len());
@@ -166,8 +183,16 @@ mod tests {
 		let x: alloc::vec::Vec<f32> = (0..37).map(|i| i as f32 * 0.37 - 3.0).collect();
 		let mut y1: alloc::vec::Vec<f32> = (0..37).map(|i| i as f32 * 1.1).collect();
 		let mut y2 = y1.clone();
+		let before = hardware_kernel_calls();
 		axpy(Isa::detect(), &mut y1, 0.3, &x);
+		let detected = hardware_kernel_calls() - before;
 		axpy(Isa::portable(), &mut y2, 0.3, &x);
+		assert_eq!(
+			hardware_kernel_calls() - before,
+			detected,
+			"the portable axpy entered a hardware kernel"
+		);
+		assert_eq!(detected, !Isa::detect().is_portable() as u64);
 		for i in 0..37 {
 			assert_eq!(y1[i].to_bits(), y2[i].to_bits());
 		}

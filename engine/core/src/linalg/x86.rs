@@ -4,9 +4,26 @@
 //! `_mm256_fmadd_ps(a, b, acc)` = `fma(a, b, acc)` once per k, k ascending: the same chain the
 //! portable kernels compute with `libm::fmaf`.
 
-use core::arch::x86_64::*;
+use core::{arch::x86_64::*, cell::Cell};
 
 use super::gemm::{MR, NR};
+
+std::thread_local! {
+	/// Entries into this thread's vector kernels ([`axpy`], [`tile`]). Thread-local so that
+	/// the count costs no atomic and no other thread's work (a concurrent test) can inflate it.
+	static VECTOR_KERNEL_CALLS: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Counts one entry into a vector kernel on this thread.
+#[inline(always)]
+fn count_vector_kernel_call() {
+	VECTOR_KERNEL_CALLS.with(|n| n.set(n.get().wrapping_add(1)));
+}
+
+/// Entries into the vector kernels this thread has made so far.
+pub fn vector_kernel_calls() -> u64 {
+	VECTOR_KERNEL_CALLS.with(Cell::get)
+}
 
 /// Scalar hardware FMA.
 ///
@@ -24,6 +41,7 @@ pub unsafe fn fma_ss(a: f32, b: f32, c: f32) -> f32 {
 /// The CPU must support AVX2 and FMA.
 #[target_feature(enable = "avx2,fma")]
 pub unsafe fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
+	count_vector_kernel_call();
 	let n = y.len().min(x.len());
 	let yp = y.as_mut_ptr();
 	let xp = x.as_ptr();
@@ -80,6 +98,7 @@ pub unsafe fn tile<const R: usize, const P: usize>(
 	c: *mut f32,
 	ldc: usize,
 ) {
+	count_vector_kernel_call();
 	let mut acc = [[_mm256_setzero_ps(); 8]; R];
 	for (i, row) in acc.iter_mut().enumerate() {
 		for (v, x) in row.iter_mut().enumerate().take(2 * P) {

@@ -24,7 +24,7 @@ use crate::{
 		gemm::{gemm, BOperand, MatRef, PackB, NR},
 		Isa,
 	},
-	tensor::{DType, Tensor, TensorData},
+	tensor::{DType, Tensor, TensorData, MAX_ELEMENTS},
 };
 
 /// Resolved convolution geometry.
@@ -113,6 +113,15 @@ fn common(
 	}
 	let s = x.len() - 2;
 	let pads = attr_list(&a.pads, 2 * s, 0, "pads", 0)?;
+	// A pad longer than any dimension can be is refused: with pads below `MAX_ELEMENTS`, every
+	// padded extent and position stays below 2^31, so the kernels' `usize`/`isize` arithmetic is
+	// the same on 32-bit targets (wasm) as on 64-bit ones.
+	if pads.iter().any(|&p| p > MAX_ELEMENTS) {
+		return Err(OpError::Attribute {
+			name: "pads",
+			reason: "larger than any dimension",
+		});
+	}
 	let strides = attr_list(&a.strides, s, 1, "strides", 1)?;
 	let dilations = attr_list(&a.dilations, s, 1, "dilations", 1)?;
 	if a.group == 0 {
@@ -140,7 +149,8 @@ fn common(
 pub(crate) fn conv_geom(x: &[usize], w: &[usize], a: &ConvAttrs) -> Result<ConvGeom, OpError> {
 	let (s, pb, pe, st, dl, g) = common(x, w, a)?;
 	let (n, c, m) = (x[0], x[1], w[0]);
-	if c % g != 0 || m % g != 0 || w[1] * g != c {
+	// The product in `u64`: with empty tensors it is not bounded by the element cap.
+	if c % g != 0 || m % g != 0 || w[1] as u64 * g as u64 != c as u64 {
 		return Err(OpError::Shape {
 			reason: "channels inconsistent with group",
 		});
@@ -151,16 +161,15 @@ pub(crate) fn conv_geom(x: &[usize], w: &[usize], a: &ConvAttrs) -> Result<ConvG
 			.checked_add(pb[i])
 			.and_then(|v| v.checked_add(pe[i]))
 			.ok_or(OpError::TooLarge)?;
-		let eff = (w[i + 2] - 1)
-			.checked_mul(dl[i])
-			.and_then(|v| v.checked_add(1))
-			.ok_or(OpError::TooLarge)?;
-		if span < eff {
+		// In `u64`, so that a dilated kernel beyond `usize` (32 bits in wasm) is refused for the
+		// same reason on every target.
+		let eff = (w[i + 2] as u64 - 1) * dl[i] as u64 + 1;
+		if (span as u64) < eff {
 			return Err(OpError::Shape {
 				reason: "kernel larger than padded input",
 			});
 		}
-		out_sp.push((span - eff) / st[i] + 1);
+		out_sp.push((span - eff as usize) / st[i] + 1);
 	}
 	let geom = ConvGeom {
 		n,

@@ -71,30 +71,33 @@ fn geom(x: &[usize], a: &PoolAttrs, with_taps: bool) -> Result<PoolGeom, OpError
 	let mut taps = Vec::with_capacity(s);
 	let mut padded_count = Vec::with_capacity(s);
 	for d in 0..s {
-		let (i, pb, pe) = (x[d + 2], pads[d], pads[d + s]);
-		if pb >= k[d] * dl[d] || pe >= k[d] * dl[d] {
+		// In `u64`: every attribute is a `u32`, so these sums and products cannot overflow, and
+		// they do not depend on the width of `usize` (32 bits in wasm).
+		let (i, pb, pe) = (x[d + 2] as u64, pads[d] as u64, pads[d + s] as u64);
+		let (k, st, dl) = (k[d] as u64, st[d] as u64, dl[d] as u64);
+		if pb >= k * dl || pe >= k * dl {
 			return Err(OpError::Attribute {
 				name: "pads",
 				reason: "pad not smaller than the window",
 			});
 		}
-		let span = i.checked_add(pb + pe).ok_or(OpError::TooLarge)?;
-		let eff = (k[d] - 1).checked_mul(dl[d]).ok_or(OpError::TooLarge)? + 1;
+		let span = i + pb + pe;
+		let eff = (k - 1) * dl + 1;
 		if span < eff {
 			return Err(OpError::Shape {
 				reason: "window larger than padded input",
 			});
 		}
 		let mut o = if a.ceil_mode {
-			(span - eff).div_ceil(st[d]) + 1
+			(span - eff).div_ceil(st) + 1
 		} else {
-			(span - eff) / st[d] + 1
+			(span - eff) / st + 1
 		};
 		// The last window must start inside the input or the begin padding.
-		if a.ceil_mode && (o - 1) * st[d] >= i + pb {
+		if a.ceil_mode && (o - 1) * st >= i + pb {
 			o -= 1;
 		}
-		out_sp.push(o);
+		out_sp.push(usize::try_from(o).map_err(|_| OpError::TooLarge)?);
 	}
 	let mut out_shape = vec![x[0], x[1]];
 	out_shape.extend_from_slice(&out_sp);
@@ -103,18 +106,25 @@ fn geom(x: &[usize], a: &PoolAttrs, with_taps: bool) -> Result<PoolGeom, OpError
 		if !with_taps {
 			break;
 		}
-		let (i, pb, pe, o) = (x[d + 2], pads[d], pads[d + s], out_sp[d]);
+		// In `i64` (see above); a valid geometry keeps every position within `±2^35`.
+		let (i, pb, pe, o) = (
+			x[d + 2] as i64,
+			pads[d] as i64,
+			pads[d + s] as i64,
+			out_sp[d],
+		);
+		let (st, dl) = (st[d] as i64, dl[d] as i64);
 		let mut t = Vec::with_capacity(o);
 		let mut pc = Vec::with_capacity(o);
 		for oi in 0..o {
 			let mut v = Vec::new();
 			let mut cnt = 0;
 			for kk in 0..k[d] {
-				let pos = (oi * st[d] + kk * dl[d]) as isize - pb as isize;
-				if pos >= 0 && (pos as usize) < i {
+				let pos = oi as i64 * st + kk as i64 * dl - pb;
+				if (0..i).contains(&pos) {
 					v.push(pos as usize);
 				}
-				if pos < (i + pe) as isize {
+				if pos < i + pe {
 					cnt += 1;
 				}
 			}

@@ -149,6 +149,19 @@ fn to_usize(v: &[u64]) -> Result<Vec<usize>, OpError> {
 		.collect()
 }
 
+/// Output shape of `Tile`, each length multiplied in `u64`, so that a repeat count beyond
+/// `usize` (32 bits in wasm) of an empty axis gives an empty axis on every target.
+fn tile_shape(shape: &[usize], repeats: &[u64]) -> Result<Vec<usize>, OpError> {
+	shape
+		.iter()
+		.zip(repeats)
+		.map(|(&d, &r)| {
+			let n = (d as u64).checked_mul(r).ok_or(OpError::TooLarge)?;
+			usize::try_from(n).map_err(|_| OpError::TooLarge)
+		})
+		.collect()
+}
+
 /// Output shape of `Pad` (checked without building the maps).
 fn pad_shape(shape: &[usize], pads: &[i64], mode: PadMode) -> Result<Vec<usize>, OpError> {
 	let r = shape.len();
@@ -442,14 +455,7 @@ pub(crate) fn infer(op: &Op, inputs: &[Option<Ty>]) -> Result<Vec<Ty>, OpError> 
 					reason: "length differs from rank",
 				});
 			}
-			let reps = to_usize(repeats)?;
-			let shape = x
-				.shape
-				.iter()
-				.zip(&reps)
-				.map(|(&d, &r)| d.checked_mul(r).ok_or(OpError::TooLarge))
-				.collect::<Result<Vec<_>, _>>()?;
-			one(shape)
+			one(tile_shape(&x.shape, repeats)?)
 		}
 		_ => Err(OpError::Attribute {
 			name: "op",
@@ -549,13 +555,19 @@ pub(crate) fn run(op: &Op, inputs: &[Option<&Tensor>]) -> Result<Vec<Tensor>, Op
 			make(osh, data)?
 		}
 		Op::Tile { repeats } => {
-			let reps = to_usize(repeats)?;
+			let osh = tile_shape(shape, repeats)?;
+			if osh.contains(&0) {
+				// Without the maps, which another axis could make as long as `MAX_ELEMENTS`.
+				return Ok(alloc::vec![make(
+					osh,
+					map_data!(x.data(), _v => Vec::new())
+				)?]);
+			}
 			let maps: Vec<Vec<Option<usize>>> = shape
 				.iter()
-				.zip(&reps)
-				.map(|(&d, &r)| (0..d * r).map(|p| Some(p % d)).collect())
+				.zip(&osh)
+				.map(|(&d, &o)| (0..o).map(|p| Some(p % d)).collect())
 				.collect();
-			let osh: Vec<usize> = maps.iter().map(|m| m.len()).collect();
 			let data = match x.data() {
 				TensorData::F32(v) => TensorData::F32(remap(v, shape, &maps, 0.0)),
 				TensorData::I64(v) => TensorData::I64(remap(v, shape, &maps, 0)),

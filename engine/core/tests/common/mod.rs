@@ -159,3 +159,73 @@ impl Builder {
 		self.p
 	}
 }
+
+// ---------------------------------------------------------------------------------------------
+// Which kernel sets a test ran.
+
+/// Whether this CPU has AVX2 and FMA. Asked of the CPU here, not of the engine, so that a
+/// detection bug cannot turn a hardware-vs-portable comparison into portable vs portable.
+pub fn cpu_has_avx2_fma() -> bool {
+	#[cfg(target_arch = "x86_64")]
+	{
+		std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+	}
+	#[cfg(not(target_arch = "x86_64"))]
+	{
+		false
+	}
+}
+
+/// Whether this CPU has the scalar FMA instruction (asked of the CPU, as above).
+pub fn cpu_has_fma() -> bool {
+	#[cfg(target_arch = "x86_64")]
+	{
+		std::is_x86_feature_detected!("fma")
+	}
+	#[cfg(not(target_arch = "x86_64"))]
+	{
+		false
+	}
+}
+
+/// `f`'s result and the entries into the engine's hardware kernels it made on this thread.
+pub fn hardware_calls_of<R>(f: impl FnOnce() -> R) -> (R, u64) {
+	let before = verity_engine::linalg::hardware_kernel_calls();
+	let r = f();
+	(r, verity_engine::linalg::hardware_kernel_calls() - before)
+}
+
+/// Asserts which kernel sets a test's runs used and states it on one line.
+///
+/// `hardware`: entries into the hardware kernels made by the runs that asked for the best
+/// kernels; `portable`: those made by the runs that forced the portable ones. The portable runs
+/// must make none, the others some exactly when the CPU has AVX2+FMA. A CPU without them is
+/// stated, never failed: which machine runs the suite is not the code's fault.
+pub fn assert_isa_paths(test: &str, hardware: u64, portable: u64) {
+	assert_eq!(
+		portable, 0,
+		"{test}: runs forced onto the portable kernels entered the hardware kernels {portable} times"
+	);
+	if cpu_has_avx2_fma() {
+		assert!(
+			hardware > 0,
+			"{test}: the CPU has AVX2+FMA but the runs meant to use them never entered the \
+			 hardware kernels"
+		);
+		state_isa_paths(test, "avx2+fma, portable");
+	} else {
+		assert_eq!(
+			hardware, 0,
+			"{test}: hardware kernels ran on a CPU without AVX2+FMA"
+		);
+		state_isa_paths(test, "portable only (CPU lacks avx2/fma)");
+	}
+}
+
+/// Prints `ISA paths exercised by <test>: <paths>`, the line `scripts/test.sh` copies into its
+/// summary. Written to stderr directly: the test harness captures `print!`, not this, so the
+/// line shows for passing tests too.
+pub fn state_isa_paths(test: &str, paths: &str) {
+	use std::io::Write;
+	let _ = writeln!(std::io::stderr(), "ISA paths exercised by {test}: {paths}");
+}
