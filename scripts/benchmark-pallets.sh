@@ -11,6 +11,9 @@ SKIP_FRAME_STORAGE_ACCESS_TEST_RUNTIME_WASM_BUILD=1 \
 	cargo build --release --locked -p verity-node --features runtime-benchmarks
 node="$CARGO_TARGET_DIR/release/verity-node"
 # The raw results are kept beside the build (`--json-input` re-analyses them without a rerun).
+# Median slopes, not least squares: FRAME varies one component at a time with the others at their
+# maximum, and a least-squares plane through those two lines follows the outliers of either (one
+# run put an 8.8 ms intercept under every `submit_result(l, o)`); median slopes do not.
 for pallet in models workers inference; do
 	"$node" benchmark pallet \
 		--chain dev \
@@ -20,6 +23,7 @@ for pallet in models workers inference; do
 		--repeat "${BENCH_REPEAT:-5}" \
 		--wasm-execution compiled \
 		--heap-pages 4096 \
+		--output-analysis median-slopes \
 		--template scripts/weight-template.hbs \
 		--output "pallets/$pallet/src/weights.rs" \
 		--json-file "$CARGO_TARGET_DIR/benchmarks-pallet_$pallet.json"

@@ -4,5 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
-cargo build --release --locked -p verity-node
+# The same build as the test command's (see build.sh): after either, the other rebuilds nothing.
+scripts/build.sh
 exec "$CARGO_TARGET_DIR/release/verity-node" --dev --tmp "$@"

@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
-cargo build --release --locked -p verity-node
+# The node as the test command builds it (see build.sh), so neither build undoes the other.
+scripts/build.sh
 node="$CARGO_TARGET_DIR/release/verity-node"
 for chain in dev local; do
 	"$node" export-chain-spec --chain "$chain" > "chain-specs/$chain.json"

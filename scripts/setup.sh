@@ -31,3 +31,12 @@ fi
 export WASM_BUILD_WORKSPACE_HINT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/verity-target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+# The pallets whose FRAME benchmarks produce weights (scripts/benchmark-pallets.sh) and whose
+# benchmark test suites run in the test command.
+VERITY_BENCHMARKED_PALLETS=(pallet-models pallet-workers pallet-inference)
+verity_benchmark_features() {
+	local features
+	features=$(printf '%s/runtime-benchmarks,' "${VERITY_BENCHMARKED_PALLETS[@]}")
+	echo "${features%,}"
+}

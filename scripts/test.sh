@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Runs Verity's whole test suite: the no_std build of the engine for the runtime's wasm target,
-# then every test of the workspace in one release build (unit, property, conformance,
-# native-vs-wasm and real-node integration tests).
+# Runs Verity's whole test suite after `scripts/build.sh`: every test of the workspace (unit,
+# property, conformance, native-vs-wasm and real-node integration tests), then the pallets'
+# benchmark tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -9,22 +9,22 @@ log="${TMPDIR:-/tmp}/verity-test.log"
 
 # The ONNX conformance suite (onnx 1.19.1's backend test data), fetched once into ~/.cache.
 scripts/fetch-onnx-testdata.sh
+# ResNet-18 for the ImageNet-size end-to-end test (too large to commit), generated once into
+# ~/.cache.
+scripts/generate-resnet18.sh
 
-# no_std for real: a std dependency in the engine core breaks this build. (The primitives and
-# pallets are checked the same way by the runtime's own wasm build.)
-cargo build --release --locked --target wasm32v1-none --no-default-features -p verity-engine
+# Everything both README commands use, in one configuration (one profile, release, for the node
+# binary and all tests, so nothing is built twice).
+scripts/build.sh
 
-# One profile (release) for the node binary and all tests, so nothing is built twice.
 set +e
-cargo test --release --locked --workspace 2>&1 | tee "$log"
+cargo test --release --locked --workspace --no-fail-fast 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 
 # The pallets' benchmarks, each run at both ends of its components on the pallet's mock
 # runtime (the weights come from running them in the real runtime: scripts/benchmark-pallets.sh).
-benchmarked=(pallet-models pallet-workers pallet-inference)
-features=$(printf '%s/runtime-benchmarks,' "${benchmarked[@]}")
-cargo test --release --locked "${benchmarked[@]/#/--package=}" --features "${features%,}" --lib \
-	benchmarking 2>&1 | tee -a "$log"
+cargo test --release --locked "${VERITY_BENCHMARKED_PALLETS[@]/#/--package=}" \
+	--features "$(verity_benchmark_features)" --lib --no-fail-fast benchmarking 2>&1 | tee -a "$log"
 bench_status=${PIPESTATUS[0]}
 [ "$status" -ne 0 ] || status=$bench_status
 set -e
@@ -32,5 +32,8 @@ set -e
 echo
 echo "==== test summary ===="
 grep -E '^test result:|^error|FAILED|panicked' "$log" || true
+# Which kernel sets the hardware-vs-portable tests ran, tests skipped for missing data (outside
+# CI), and conformance pins to raise.
+grep -ohE 'ISA paths exercised.*|SKIPPED .*|raise the pin.*' "$log" | sort -u || true
 awk '/^test result:/ { p += $4; f += $6; i += $8 } END { printf "total: %d passed, %d failed, %d ignored\n", p, f, i }' "$log"
 exit "$status"
