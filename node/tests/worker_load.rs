@@ -124,8 +124,15 @@ fn settled_inferences_per_block_at_full_load() {
 		inference_seconds / inferences * 1e3,
 		inferences / inference_seconds
 	);
-	let cold = sample(&body, "verity_model_load_seconds_sum", &[("source", "compile")]);
-	println!("model store, cold (chain bytes → compiled, checked, prepacked): {:.2} ms", cold * 1e3);
+	let cold = sample(
+		&body,
+		"verity_model_load_seconds_sum",
+		&[("source", "compile")],
+	);
+	println!(
+		"model store, cold (chain bytes → compiled, checked, prepacked): {:.2} ms",
+		cold * 1e3
+	);
 
 	// A restart keeps the base path: the next request's model comes from the disk cache.
 	node.restart();
@@ -139,12 +146,21 @@ fn settled_inferences_per_block_at_full_load() {
 		genesis,
 	);
 	submit_and_wait_included(&node, &xt, Duration::from_secs(180));
-	wait_for("the request after the restart settled", Duration::from_secs(180), || {
-		receipt(&node, id)
-	});
+	wait_for(
+		"the request after the restart settled",
+		Duration::from_secs(180),
+		|| receipt(&node, id),
+	);
 	let body = scrape();
-	let warm = sample(&body, "verity_model_load_seconds_sum", &[("source", "disk")]);
-	println!("model store, warm (disk cache → prepacked): {:.2} ms", warm * 1e3);
+	let warm = sample(
+		&body,
+		"verity_model_load_seconds_sum",
+		&[("source", "disk")],
+	);
+	println!(
+		"model store, warm (disk cache → prepacked): {:.2} ms",
+		warm * 1e3
+	);
 }
 
 /// A request of the demo model on the input of seed `k`.

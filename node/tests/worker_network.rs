@@ -26,7 +26,9 @@ const DEMO: u32 = 0;
 /// A demo-model input; different seeds give different inputs (the smallest pixel is
 /// `seed / 16`, the first one fixes `seed % 16`).
 fn demo_input(seed: u32) -> Vec<Tensor> {
-	let pixels: Vec<f32> = (0..64).map(|i| ((i * 5 + seed) % 16 + seed / 16) as f32).collect();
+	let pixels: Vec<f32> = (0..64)
+		.map(|i| ((i * 5 + seed) % 16 + seed / 16) as f32)
+		.collect();
 	vec![Tensor::from_f32(&[1, 64], pixels).expect("a [1, 64] tensor")]
 }
 
@@ -49,7 +51,10 @@ fn request_many(
 	for k in 0..count {
 		let call = RuntimeCall::Inference(pallet_inference::Call::request_inference {
 			model: DEMO,
-			input: demo_input(first_seed + k).encode().try_into().expect("the input fits"),
+			input: demo_input(first_seed + k)
+				.encode()
+				.try_into()
+				.expect("the input fits"),
 			mode,
 			max_fee,
 		});
@@ -109,7 +114,13 @@ fn honest_nodes_audit_and_prove_a_cheating_validator_wrong() {
 	let bond_before = worker_bond(&alice, &charlie_account);
 
 	// Attested requests land on all three workers; Charlie's are proven wrong by an audit.
-	let ids = request_many(&alice, Sr25519Keyring::Dave, VerificationMode::Attested, 0, 12);
+	let ids = request_many(
+		&alice,
+		Sr25519Keyring::Dave,
+		VerificationMode::Attested,
+		0,
+		12,
+	);
 	let mut charlies = 0;
 	for id in &ids {
 		let settled = wait_for(
@@ -149,7 +160,13 @@ fn honest_nodes_audit_and_prove_a_cheating_validator_wrong() {
 
 	// A quorum of all three: the honest nodes' fraud proof at the diverging leaf decides it.
 	let bond_before = worker_bond(&alice, &charlie_account);
-	let [id] = request_many(&alice, Sr25519Keyring::Eve, VerificationMode::Quorum(3), 0, 1)[..] else {
+	let [id] = request_many(
+		&alice,
+		Sr25519Keyring::Eve,
+		VerificationMode::Quorum(3),
+		0,
+		1,
+	)[..] else {
 		unreachable!()
 	};
 	let decided = wait_for("the quorum decided", Duration::from_secs(300), || {
@@ -176,7 +193,13 @@ fn a_wrong_model_and_copied_answers_are_proven_wrong() {
 	let mut served: HashMap<AccountId, Vec<RequestId>> = HashMap::new();
 	let mut seed = 0;
 	for _round in 0..5 {
-		let ids = request_many(&alice, Sr25519Keyring::Dave, VerificationMode::Attested, seed, 6);
+		let ids = request_many(
+			&alice,
+			Sr25519Keyring::Dave,
+			VerificationMode::Attested,
+			seed,
+			6,
+		);
 		seed += 6;
 		for id in ids {
 			let r = wait_for(
@@ -216,14 +239,21 @@ fn a_wrong_model_and_copied_answers_are_proven_wrong() {
 		Duration::from_secs(300),
 		|| (fraudulent(&charlies) >= charlies.len() - 1).then_some(()),
 	);
-	for id in served.get(&Sr25519Keyring::Alice.to_account_id()).into_iter().flatten() {
+	for id in served
+		.get(&Sr25519Keyring::Alice.to_account_id())
+		.into_iter()
+		.flatten()
+	{
 		assert_eq!(
 			receipt(&alice, *id).expect("a receipt").outcome,
 			Outcome::Settled,
 			"Alice's honest result on request {id} stands"
 		);
 	}
-	for (who, before) in [&bob_account, &charlie_account].into_iter().zip(bonds_before) {
+	for (who, before) in [&bob_account, &charlie_account]
+		.into_iter()
+		.zip(bonds_before)
+	{
 		assert!(worker_bond(&alice, who) < before, "{who} was slashed");
 	}
 }

@@ -1,8 +1,8 @@
 //! Prometheus metrics of the inference worker (prefix `verity_`).
 
 use substrate_prometheus_endpoint::{
-	exponential_buckets, register, Counter, CounterVec, Gauge, Histogram, HistogramOpts, Opts,
-	HistogramVec, PrometheusError, Registry, U64,
+	exponential_buckets, register, Counter, CounterVec, Gauge, Histogram, HistogramOpts,
+	HistogramVec, Opts, PrometheusError, Registry, U64,
 };
 
 /// The worker's metrics; registered in the node's registry when it has one.

@@ -320,9 +320,12 @@ impl Shared {
 		let serving = job.compare_with.is_none();
 		let misbehave = if serving { self.config.misbehave } else { None };
 		let replay = match misbehave {
-			Some(Misbehaviour::Copy) => {
-				self.replayed.lock().expect("replay lock").get(&job.model.id).cloned()
-			}
+			Some(Misbehaviour::Copy) => self
+				.replayed
+				.lock()
+				.expect("replay lock")
+				.get(&job.model.id)
+				.cloned(),
 			_ => None,
 		};
 		let wrong_model = match misbehave {
@@ -409,7 +412,8 @@ impl Shared {
 					}
 				}
 			}
-			Some(Misbehaviour::Withhold | Misbehaviour::WrongModel | Misbehaviour::Copy) | None => {}
+			Some(Misbehaviour::Withhold | Misbehaviour::WrongModel | Misbehaviour::Copy) | None => {
+			}
 		}
 	}
 }

@@ -190,7 +190,9 @@ impl ModelStore {
 			seconds * 1e3,
 		);
 		if let Some(m) = &self.metrics {
-			m.model_load_seconds.with_label_values(&[source]).observe(seconds);
+			m.model_load_seconds
+				.with_label_values(&[source])
+				.observe(seconds);
 		}
 	}
 
