@@ -33,7 +33,8 @@ echo
 echo "==== test summary ===="
 grep -E '^test result:|^error|FAILED|panicked' "$log" || true
 # Which kernel sets the hardware-vs-portable tests ran, tests skipped for missing data (outside
-# CI), and conformance pins to raise.
+# CI), the conformance counts against their pins, and pins to raise.
 grep -ohE 'ISA paths exercised.*|SKIPPED .*|raise the pin.*' "$log" | sort -u || true
+grep -ohE '^[A-Za-z0-9_-]+: [0-9]+ covered, [0-9]+ passed \(pin [0-9]+\).*' "$log" | sort -u || true
 awk '/^test result:/ { p += $4; f += $6; i += $8 } END { printf "total: %d passed, %d failed, %d ignored\n", p, f, i }' "$log"
 exit "$status"

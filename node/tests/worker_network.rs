@@ -5,8 +5,8 @@
 //! the honest nodes' results are never challenged; a quorum with Charlie in it is decided by
 //! the honest nodes' fraud proof.
 //!
-//! A second network runs two other cheats side by side: Bob serves with a wrong model (one weight
-//! changed, `wrong-model`) and Charlie answers every request after his first with that first
+//! A second network runs two other cheats side by side: Bob serves with a wrong model (its first
+//! weight tensor changed, `wrong-model`) and Charlie answers every request after his first with that first
 //! answer again (`copy`). Alice's audits prove each such result wrong.
 
 mod common;

@@ -62,3 +62,11 @@ fn with_the_extension_the_call_reaches_the_engine() {
 	);
 	assert_eq!(calls.load(Ordering::SeqCst), 1);
 }
+
+/// The release profile keeps overflow checks for this crate (`Cargo.toml`): an unchecked
+/// overflow fails a test instead of wrapping.
+#[test]
+#[should_panic(expected = "overflow")]
+fn overflow_checks_are_on() {
+	let _ = std::hint::black_box(u128::MAX) + 1;
+}

@@ -59,8 +59,8 @@ pub enum Misbehaviour {
 	TamperOutput,
 	/// Compute nothing: never report a result.
 	Withhold,
-	/// Serve with a different model: the registered program with one weight changed (audits
-	/// still use the registered one).
+	/// Serve with a different model: the registered program with its first weight tensor
+	/// shifted (audits still use the registered one).
 	WrongModel,
 	/// Compute only the first request of each model and answer every later one with that
 	/// result again, as a lazy worker replaying answers would.
@@ -418,16 +418,17 @@ impl Shared {
 	}
 }
 
-/// `prepared`'s program with its first floating-point weight element increased by one: the
-/// "wrong model" of `--verity-dev-misbehave wrong-model` (`None` if it has no such weight).
+/// `prepared`'s program with every element of its first floating-point weight increased by one:
+/// the "wrong model" of `--verity-dev-misbehave wrong-model` (`None` if it has no such weight).
+/// The whole tensor changes, not one element, so that no input (a zero pixel in front of the
+/// changed element) makes the wrong model's trace equal the registered one's.
 fn changed_weight(prepared: &Prepared) -> Option<Prepared> {
 	let mut program = prepared.program().clone();
 	let weight = program
 		.weights
 		.iter_mut()
 		.find(|w| w.as_f32().is_ok_and(|v| !v.is_empty()))?;
-	let mut values = weight.as_f32().ok()?.to_vec();
-	values[0] += 1.0;
+	let values = weight.as_f32().ok()?.iter().map(|v| v + 1.0).collect();
 	*weight = Tensor::from_f32(&weight.shape().to_vec(), values).ok()?;
 	Prepared::new(program).ok()
 }

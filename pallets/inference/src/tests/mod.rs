@@ -426,3 +426,11 @@ pub fn assert_invariants(issuance: Balance) {
 pub fn last_event() -> crate::Event<Test> {
 	inference_events().pop().expect("an event")
 }
+
+/// The release profile keeps overflow checks for this crate (`Cargo.toml`): an unchecked
+/// overflow fails a test instead of wrapping.
+#[test]
+#[should_panic(expected = "overflow")]
+fn overflow_checks_are_on() {
+	let _ = std::hint::black_box(u128::MAX) + 1;
+}

@@ -160,3 +160,11 @@ pub fn register_alice() -> u32 {
 pub fn record_len(id: u32) -> usize {
 	crate::Models::<Test>::get(id).unwrap().encoded_size()
 }
+
+/// The release profile keeps overflow checks for this crate (`Cargo.toml`): an unchecked
+/// overflow fails a test instead of wrapping.
+#[test]
+#[should_panic(expected = "overflow")]
+fn overflow_checks_are_on() {
+	let _ = std::hint::black_box(u128::MAX) + 1;
+}

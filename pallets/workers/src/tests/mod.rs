@@ -50,3 +50,11 @@ pub fn active() -> alloc::vec::Vec<AccountId> {
 pub fn info(who: AccountId) -> crate::WorkerInfoOf<Test> {
 	crate::Workers::<Test>::get(who).expect("a worker")
 }
+
+/// The release profile keeps overflow checks for this crate (`Cargo.toml`): an unchecked
+/// overflow fails a test instead of wrapping.
+#[test]
+#[should_panic(expected = "overflow")]
+fn overflow_checks_are_on() {
+	let _ = std::hint::black_box(u128::MAX) + 1;
+}
