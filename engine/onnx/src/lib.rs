@@ -37,7 +37,7 @@
 //! map is iterated, weights are numbered by first use (so initializer order does not matter),
 //! and no float is ever formatted or parsed.
 //!
-//! Supported operators: [`SUPPORTED_OPS`] (plus [`FOLD_ONLY_OPS`] on constants); element types:
+//! Supported operators: [`supported_ops`] (plus [`FOLD_ONLY_OPS`] on constants); element types:
 //! `float32`, `int64`, `int32`, `int8`, `uint8`, `bool`.
 //!
 //! # Example
@@ -63,7 +63,7 @@ mod tract_runner;
 
 pub use error::{CompileError, TensorFileError, TractError};
 pub use files::{encode_npy, parse_npy, parse_tensor_pb, read_npy, read_tensor_pb, write_npy};
-pub use ops::{FOLD_ONLY_OPS, SUPPORTED_OPS};
+pub use ops::{is_supported, supported_ops, FOLD_ONLY_OPS};
 pub use proto::{tensor_from_proto, tensor_to_proto};
 pub use tract_runner::{run_tract, TractModel};
 

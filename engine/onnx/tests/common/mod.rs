@@ -343,7 +343,7 @@ pub fn coverage(model: &pb::ModelProto) -> Option<String> {
 	}
 	for n in &g.node {
 		let default_domain = n.domain.is_empty() || n.domain == "ai.onnx";
-		if !default_domain || !verity_onnx::SUPPORTED_OPS.contains(&n.op_type.as_str()) {
+		if !verity_onnx::is_supported(&n.domain, &n.op_type) {
 			let op = if default_domain {
 				n.op_type.clone()
 			} else {
