@@ -5,8 +5,10 @@ Everything is seeded, so a rerun on the same machine rewrites the same bytes (an
 BLAS may round the float training differently; the committed files are the reference).
 
     python3 -m venv ~/.cache/verity/venv
-    ~/.cache/verity/venv/bin/pip install numpy onnx==1.19.1 scikit-learn onnxruntime
+    ~/.cache/verity/venv/bin/pip install numpy==2.4.6 onnx==1.19.1 scikit-learn==1.9.1 \
+        onnxruntime==1.32.0 skl2onnx==1.20.0 onnxmltools==1.16.0 xgboost==3.2.0 lightgbm==4.7.0
     ~/.cache/verity/venv/bin/python models/generate.py            # the committed models
+    ~/.cache/verity/venv/bin/python models/generate.py --classical-only   # only the classical-ML ones
     ~/.cache/verity/venv/bin/python models/generate.py --resnet   # also ResNet-18 (not committed)
     ~/.cache/verity/venv/bin/python models/generate.py --resnet-only   # ResNet-18 alone
 
@@ -123,6 +125,12 @@ def session(model):
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     opts.intra_op_num_threads = 1
     return ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+
+
+def ort_label_accuracy(sess, x, y):
+    """Accuracy of a classifier whose output 0 is the label."""
+    labels = sess.run(None, {sess.get_inputs()[0].name: x})[0]
+    return float((labels == y).mean())
 
 
 def ort_accuracy(sess, x, y):
@@ -650,6 +658,102 @@ def resnet18(seed=0):
 
 
 # ----------------------------------------------------------------------------------------------
+# Classical ML: scikit-learn, XGBoost and LightGBM models exported by skl2onnx and onnxmltools
+# ----------------------------------------------------------------------------------------------
+
+
+def classical_models(out):
+    """Writes the classical-ML models (the `ai.onnx.ml` domain as the exporters write it), each
+    with the digits (classifiers) or the diabetes data (regressors); returns their names. The
+    exporters are imported here: only this part of the script needs them."""
+    import lightgbm
+    import xgboost
+    from onnxmltools import convert_lightgbm, convert_xgboost
+    from onnxmltools.convert.common.data_types import FloatTensorType
+    from skl2onnx import to_onnx
+    from sklearn.datasets import load_diabetes
+    from sklearn.ensemble import GradientBoostingClassifier, GradientBoostingRegressor, RandomForestClassifier
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    x_train, x_test, y_train, y_test = digits()
+    odd_train, odd_test = (y_train % 2).astype(np.int64), (y_test % 2).astype(np.int64)
+    d = load_diabetes()
+    dx_train, dx_test, dy_train, dy_test = train_test_split(
+        d.data.astype(np.float32), d.target.astype(np.float32), test_size=0.2, random_state=0
+    )
+    skl_opset = {"": OPSET, "ai.onnx.ml": 3}
+    no_zipmap = {LogisticRegression: {"zipmap": False}, RandomForestClassifier: {"zipmap": False},
+                 GradientBoostingClassifier: {"zipmap": False}}
+    names = []
+
+    def classifier(name, what, how, model, x, y, x_t, y_t, export):
+        model.fit(x, y)
+        onx = export(model, x)
+        acc = ort_label_accuracy(session(onx), x_t, y_t)
+        meta = {"what": what, "how": how, "test_accuracy": acc,
+                "library_test_accuracy": float((model.predict(x_t) == y_t).mean())}
+        meta = write_model(out / name, onx, samples(x_t, (x_t.shape[1],)), meta)
+        print(f"{name}: test accuracy {acc:.4f} ({meta['bytes']} bytes); ops {meta['ops']}")
+        names.append(name)
+
+    def regressor(name, what, how, model, export):
+        model.fit(dx_train, dy_train)
+        onx = export(model, dx_train)
+        pred = session(onx).run(None, {onx.graph.input[0].name: dx_test})[0].reshape(-1)
+        r2 = float(1 - ((pred - dy_test) ** 2).sum() / ((dy_test - dy_test.mean()) ** 2).sum())
+        meta = {"what": what, "how": how, "test_accuracy": None, "test_r2": r2}
+        meta = write_model(out / name, onx, samples(dx_test, (dx_test.shape[1],)), meta)
+        print(f"{name}: test R² {r2:.3f} ({meta['bytes']} bytes); ops {meta['ops']}")
+        names.append(name)
+
+    def skl(model, x):
+        return to_onnx(model, x[:1], options=no_zipmap, target_opset=skl_opset)
+
+    def onnxmltools_export(convert, **kw):
+        def export(model, x):
+            onx = convert(model, initial_types=[("input", FloatTensorType([None, x.shape[1]]))],
+                          target_opset=15, **kw)
+            # onnxmltools declares LightGBM's label output as [1] whatever the batch (onnxruntime
+            # warns on every run; Verity's compiler refuses the contradiction): declare the batch.
+            for o in onx.graph.output:
+                dims = o.type.tensor_type.shape.dim
+                if o.name == "label" and len(dims) == 1 and dims[0].dim_value == 1:
+                    dims[0].ClearField("dim_value")
+                    dims[0].dim_param = "N"
+            return onx
+        return export
+
+    classifier("forest-digits", "random forest, 12 trees of depth ≤ 6, on the 8x8 digits (10 classes)",
+               "scikit-learn `RandomForestClassifier`, exported by skl2onnx (zipmap off)",
+               RandomForestClassifier(n_estimators=12, max_depth=6, random_state=0),
+               x_train, y_train, x_test, y_test, skl)
+    classifier("gboost-odd-digits", "gradient-boosted trees (20 of depth 3): is the digit odd (binary, logistic)",
+               "scikit-learn `GradientBoostingClassifier`, exported by skl2onnx (zipmap off)",
+               GradientBoostingClassifier(n_estimators=20, max_depth=3, random_state=0),
+               x_train, odd_train, x_test, odd_test, skl)
+    classifier("logreg-digits", "standard scaler + multinomial logistic regression on the 8x8 digits",
+               "scikit-learn `StandardScaler` + `LogisticRegression` pipeline, exported by skl2onnx (zipmap off)",
+               make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)),
+               x_train, y_train, x_test, y_test, skl)
+    classifier("xgboost-odd-digits", "XGBoost, 15 trees of depth 3: is the digit odd (binary, logistic)",
+               "`xgboost.XGBClassifier`, exported by onnxmltools",
+               xgboost.XGBClassifier(n_estimators=15, max_depth=3, random_state=0),
+               x_train, odd_train, x_test, odd_test, onnxmltools_export(convert_xgboost))
+    classifier("lightgbm-digits", "LightGBM, 6 rounds × 10 classes of ≤ 15 leaves, on the 8x8 digits (softmax)",
+               "`lightgbm.LGBMClassifier`, exported by onnxmltools (zipmap off)",
+               lightgbm.LGBMClassifier(n_estimators=6, num_leaves=15, random_state=0, verbose=-1),
+               x_train, y_train, x_test, y_test, onnxmltools_export(convert_lightgbm, zipmap=False))
+    regressor("gboost-diabetes", "gradient-boosted regression trees (30 of depth 3) on scikit-learn's diabetes data",
+              "scikit-learn `GradientBoostingRegressor`, exported by skl2onnx",
+              GradientBoostingRegressor(n_estimators=30, max_depth=3, random_state=0), skl)
+    regressor("linreg-diabetes", "least-squares linear regression on scikit-learn's diabetes data",
+              "scikit-learn `LinearRegression`, exported by skl2onnx", LinearRegression(), skl)
+    return names
+
+
+# ----------------------------------------------------------------------------------------------
 # README
 # ----------------------------------------------------------------------------------------------
 
@@ -711,9 +815,13 @@ the venv) before running the tests.
 
 def readme_row(name, meta, how):
     acc = meta.get("test_accuracy")
+    if acc is None and "test_r2" in meta:
+        acc_text = f"R² {meta['test_r2']:.2f}"
+    else:
+        acc_text = "" if acc is None else f"{acc * 100:.1f} %"
     return (
         f"| `{name}` | {meta['what']} | {', '.join(meta['ops'])} | {meta['params']:,} | "
-        f"{'' if acc is None else f'{acc * 100:.1f} %'} | {meta['bytes'] / 1024:.1f} KiB | {how} |\n"
+        f"{acc_text} | {meta['bytes'] / 1024:.1f} KiB | {how} |\n"
     )
 
 
@@ -729,9 +837,18 @@ def main():
         help="write only ResNet-18, leaving the committed models alone (what scripts/test.sh runs)",
     )
     ap.add_argument("--out", type=Path, default=HERE, help="directory for the committed models (default: models/)")
+    ap.add_argument(
+        "--classical-only",
+        action="store_true",
+        help="write only the classical-ML models (and the README), leaving the others alone",
+    )
     args = ap.parse_args()
     if args.resnet_only:
         write_resnet18()
+        return 0
+    if args.classical_only:
+        classical_models(args.out)
+        write_readme(args.out)
         return 0
 
     x_train, x_test, y_train, y_test = digits()
@@ -780,10 +897,28 @@ def main():
     rows.append(readme_row("bag-of-tokens", meta, "scikit-learn `LogisticRegression` on seeded embeddings, written with `onnx.helper`"))
 
     (args.out / "README.md").write_text(README_HEAD + "".join(rows) + README_TAIL)
+    classical_models(args.out)
+    write_readme(args.out)
 
     if args.resnet:
         write_resnet18()
     return 0
+
+
+def write_readme(out):
+    """Rewrites the README's table from every model's meta.json: the rows already there for the
+    hand-built models (whose description is not in their meta), one per classical model."""
+    text = (out / "README.md").read_text()
+    head, rest = text.split("|---|---|---|---:|---:|---:|---|\n", 1)
+    kept = [line + "\n" for line in rest.split("\n") if line.startswith("| `")]
+    kept = [r for r in kept if not (out / r.split("`")[1] / "meta.json").exists()
+            or "how" not in json.loads((out / r.split("`")[1] / "meta.json").read_text())]
+    rows = list(kept)
+    for meta_path in sorted(out.glob("*/meta.json")):
+        meta = json.loads(meta_path.read_text())
+        if "how" in meta:
+            rows.append(readme_row(meta_path.parent.name, meta, meta["how"]))
+    (out / "README.md").write_text(README_HEAD + "".join(rows) + README_TAIL)
 
 
 def write_resnet18():

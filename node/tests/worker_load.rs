@@ -6,7 +6,9 @@
 //! ```
 //!
 //! A dev node; `VERITY_LOAD_REQUESTS` (default 200) attested requests for the demo model sent at
-//! once from four accounts. Prints when they were included and settled, the settled-per-block
+//! once from four accounts. The dev validator first bonds enough to be exposed on all of them at
+//! once (a worker's bond must cover one `FraudSlash` per request it could still be slashed on,
+//! so the genesis bond alone covers 19; see docs/benchmarks.md). Prints when they were included and settled, the settled-per-block
 //! peak and the request → settled latency in blocks and seconds, the worker's native inference
 //! time and the model store's cold load (compiled from the chain's ONNX bytes) and, after a
 //! restart, warm load (from its disk cache), from the node's Prometheus metrics.
@@ -24,7 +26,10 @@ use serde_json::json;
 use sp_keyring::Sr25519Keyring;
 use verity_engine::Tensor;
 use verity_primitives::{Outcome, Receipt, RequestId, VerificationMode};
-use verity_runtime::{AccountId, Balance, BlockNumber, RuntimeCall, MILLI_SECS_PER_BLOCK, UNIT};
+use verity_runtime::{
+	configs::FraudSlash, genesis_config_presets::GENESIS_WORKER_BOND, AccountId, Balance,
+	BlockNumber, RuntimeCall, MILLI_SECS_PER_BLOCK, UNIT,
+};
 
 #[test]
 #[ignore = "a measurement; run by hand"]
@@ -50,6 +55,16 @@ fn settled_inferences_per_block_at_full_load() {
 		Sr25519Keyring::Eve,
 	];
 	let genesis = genesis_hash(&node);
+	// Exposure on every request at once: `(count + 1) × FraudSlash`, less the genesis bond.
+	let alice = Sr25519Keyring::Alice;
+	let needed = (count as Balance + 1) * FraudSlash::get();
+	let extra = needed.saturating_sub(GENESIS_WORKER_BOND);
+	if extra > 0 {
+		let call = RuntimeCall::Workers(pallet_workers::Call::bond_extra { amount: extra });
+		let nonce = next_nonce(&node, &alice.to_account_id());
+		let xt = signed_extrinsic(alice, call, nonce, genesis);
+		submit_and_wait_included(&node, &xt, Duration::from_secs(180));
+	}
 	let nonces: Vec<u32> = senders
 		.iter()
 		.map(|s| next_nonce(&node, &s.to_account_id()))
@@ -65,6 +80,10 @@ fn settled_inferences_per_block_at_full_load() {
 		node.rpc("author_submitExtrinsic", json!([to_hex(&xt)]))
 			.expect("the pool takes the request");
 	}
+	// Every request is created (none refused for want of a worker with bond to spare).
+	wait_for("every request created", Duration::from_secs(300), || {
+		(next_request_id(&node) >= first + count as u64).then_some(())
+	});
 	let ids: Vec<RequestId> = (first..first + count as u64).collect();
 	let receipts: Vec<Receipt<AccountId, Balance, BlockNumber>> = ids
 		.iter()

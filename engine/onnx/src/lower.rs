@@ -561,15 +561,12 @@ pub(crate) fn lower_model(
 			continue;
 		}
 		let name = node_name(n);
-		let domain_default = n.domain.is_empty() || n.domain == "ai.onnx";
-		if !domain_default {
-			return Err(CompileError::UnsupportedOp {
-				op_type: n.op_type.clone(),
-				domain: n.domain.clone(),
-				node: name,
-				opset: opset_of(model, &n.domain).unwrap_or(0),
-			});
-		}
+		// The opset of the node's own domain: an operator's attributes are versioned per domain.
+		let node_opset = if n.domain.is_empty() || n.domain == "ai.onnx" {
+			opset
+		} else {
+			opset_of(model, &n.domain).unwrap_or(0)
+		};
 		let mut ins = Vec::with_capacity(n.input.len());
 		for input in &n.input {
 			if input.is_empty() {
@@ -600,7 +597,7 @@ pub(crate) fn lower_model(
 		let ctx = NodeCtx {
 			node: n,
 			name,
-			opset,
+			opset: node_opset,
 			attrs: Attrs::new(n),
 			live: n
 				.output

@@ -227,6 +227,22 @@ impl<'a> Attrs<'a> {
 		}
 	}
 
+	pub fn strings(&self, name: &str) -> Result<Option<Vec<String>>, AttrError> {
+		match self.get(name) {
+			None => Ok(None),
+			Some(a) if type_ok(a, AttributeType::Strings) => a
+				.strings
+				.iter()
+				.map(|s| String::from_utf8(s.clone()))
+				.collect::<Result<Vec<_>, _>>()
+				.map(Some)
+				.map_err(|_| AttrError(format!("attribute {name} is not UTF-8"))),
+			Some(_) => Err(AttrError(format!(
+				"attribute {name} must be a list of strings"
+			))),
+		}
+	}
+
 	pub fn string_or(&self, name: &str, default: &str) -> Result<String, AttrError> {
 		Ok(self.string(name)?.unwrap_or_else(|| default.to_string()))
 	}

@@ -14,6 +14,7 @@ mod constant;
 mod conv;
 mod elementwise;
 mod matmul;
+mod ml;
 mod normalization;
 mod pool;
 mod quant;
@@ -54,8 +55,18 @@ impl Registry {
 		op_type: &'static str,
 		lowering: impl Fn(&mut Builder, &NodeCtx, &[Option<Value>]) -> Outs + Send + Sync + 'static,
 	) {
+		self.insert_in(DEFAULT_DOMAIN, op_type, lowering);
+	}
+
+	/// Registers an operator of `domain`.
+	fn insert_in(
+		&mut self,
+		domain: &'static str,
+		op_type: &'static str,
+		lowering: impl Fn(&mut Builder, &NodeCtx, &[Option<Value>]) -> Outs + Send + Sync + 'static,
+	) {
 		self.0
-			.entry(DEFAULT_DOMAIN)
+			.entry(domain)
 			.or_default()
 			.insert(op_type, Box::new(lowering));
 	}
@@ -85,6 +96,7 @@ fn registry() -> &'static Registry {
 		conv::register(&mut r);
 		elementwise::register(&mut r);
 		matmul::register(&mut r);
+		ml::register(&mut r);
 		normalization::register(&mut r);
 		pool::register(&mut r);
 		quant::register(&mut r);
@@ -120,6 +132,11 @@ pub(crate) fn lower_node(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) 
 	ctx.attrs.ignore(&["consumed_inputs"]);
 	match registry().get(&ctx.node.domain, ctx.op_type()) {
 		Some(lowering) => lowering(b, ctx, ins),
+		None if ctx.node.domain == ml::DOMAIN && ctx.op_type() == "ZipMap" => Err(ctx.unsupported(
+			"ZipMap (its output is a sequence of maps, which the engine has no type for): export \
+			 the classifier without it (skl2onnx: options={id(model): {'zipmap': False}}; \
+			 onnxmltools: zipmap=False) and read the probabilities tensor",
+		)),
 		None => Err(CompileError::UnsupportedOp {
 			op_type: ctx.node.op_type.clone(),
 			domain: ctx.node.domain.clone(),
