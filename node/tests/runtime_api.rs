@@ -205,6 +205,14 @@ fn wasm_runtime_executes_every_node_bit_identically() {
 		("cnn-digits", "input", vec![1, 1, 8, 8], 16),
 		("cnn-digits-int8", "input", vec![1, 1, 8, 8], 16),
 		("bag-of-tokens", "tokens", vec![1, 16], 64),
+		// Classical ML (`ai.onnx.ml`, lowered to IR ops): tree traversals, linear models.
+		("forest-digits", "X", vec![1, 64], 16),
+		("gboost-odd-digits", "X", vec![1, 64], 16),
+		("logreg-digits", "X", vec![1, 64], 16),
+		("xgboost-odd-digits", "input", vec![1, 64], 16),
+		("lightgbm-digits", "input", vec![1, 64], 16),
+		("gboost-diabetes", "X", vec![1, 10], 1),
+		("linreg-diabetes", "X", vec![1, 10], 1),
 	];
 	let mut executed = 0;
 	for (name, input, shape, range) in models {

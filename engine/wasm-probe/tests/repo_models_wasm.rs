@@ -12,15 +12,27 @@ use std::path::{Path, PathBuf};
 use probe::{check_all, Depth};
 use verity_onnx::{compile, read_npy};
 
-const REPO_MODELS: &[&str] = &["mlp-digits", "cnn-digits", "cnn-digits-int8"];
+/// (model, its input's name)
+const REPO_MODELS: &[(&str, &str)] = &[
+	("mlp-digits", "input"),
+	("cnn-digits", "input"),
+	("cnn-digits-int8", "input"),
+	("forest-digits", "X"),
+	("gboost-odd-digits", "X"),
+	("logreg-digits", "X"),
+	("xgboost-odd-digits", "input"),
+	("lightgbm-digits", "input"),
+	("gboost-diabetes", "X"),
+	("linreg-diabetes", "X"),
+];
 
 /// Compiles the model in `dir` for each committed input's shape and compares native and wasm.
-fn check_dir(name: &str, dir: &Path, depth: Depth) {
+fn check_dir(name: &str, input_name: &str, dir: &Path, depth: Depth) {
 	let onnx = std::fs::read(dir.join("model.onnx"))
 		.unwrap_or_else(|e| panic!("{}: {e} (run models/generate.py)", dir.display()));
 	let mut k = 0;
 	while let Ok(input) = read_npy(dir.join(format!("input_{k}.npy"))) {
-		let model = compile(&onnx, &[("input", input.shape().to_vec())])
+		let model = compile(&onnx, &[(input_name, input.shape().to_vec())])
 			.unwrap_or_else(|e| panic!("{name}: compile failed: {e}"));
 		check_all(
 			&format!("{name}[{k}]"),
@@ -36,8 +48,8 @@ fn check_dir(name: &str, dir: &Path, depth: Depth) {
 #[test]
 fn repo_models_are_bit_exact_in_wasm() {
 	let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
-	for name in REPO_MODELS {
-		check_dir(name, &models.join(name), Depth::Full);
+	for (name, input) in REPO_MODELS {
+		check_dir(name, input, &models.join(name), Depth::Full);
 	}
 }
 
@@ -53,5 +65,5 @@ fn resnet18_is_bit_exact_in_wasm() {
 		"{} not found: run `models/generate.py --resnet`",
 		dir.display()
 	);
-	check_dir("resnet18", &dir, Depth::ProgramOnly);
+	check_dir("resnet18", "input", &dir, Depth::ProgramOnly);
 }
