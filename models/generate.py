@@ -2,7 +2,8 @@
 """Generates Verity's small real models, their sample inputs and onnxruntime's outputs.
 
 Everything is seeded, so a rerun on the same machine rewrites the same bytes (another machine's
-BLAS may round the float training differently; the committed files are the reference).
+BLAS may round the float training differently, and onnxmltools names graph values differently on
+every run; the committed files are the reference).
 
     python3 -m venv ~/.cache/verity/venv
     ~/.cache/verity/venv/bin/pip install numpy==2.4.6 onnx==1.19.1 scikit-learn==1.9.1 \
@@ -675,7 +676,7 @@ def classical_models(out):
     from sklearn.ensemble import GradientBoostingClassifier, GradientBoostingRegressor, RandomForestClassifier
     from sklearn.linear_model import LinearRegression, LogisticRegression
     from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
     x_train, x_test, y_train, y_test = digits()
     odd_train, odd_test = (y_train % 2).astype(np.int64), (y_test % 2).astype(np.int64)
@@ -745,6 +746,14 @@ def classical_models(out):
                "`lightgbm.LGBMClassifier`, exported by onnxmltools (zipmap off)",
                lightgbm.LGBMClassifier(n_estimators=6, num_leaves=15, random_state=0, verbose=-1),
                x_train, y_train, x_test, y_test, onnxmltools_export(convert_lightgbm, zipmap=False))
+    # Categorical features: the intensities (0–16, as int64) of eight central pixels, one-hot.
+    pixels = [19, 20, 27, 28, 35, 36, 43, 44]
+    cat_train = np.rint(x_train[:, pixels] * 16).astype(np.int64)
+    cat_test = np.rint(x_test[:, pixels] * 16).astype(np.int64)
+    classifier("onehot-digits", "one-hot encoded intensities of 8 central pixels + logistic regression (10 classes)",
+               "scikit-learn `OneHotEncoder(handle_unknown='ignore')` + `LogisticRegression` pipeline, exported by skl2onnx",
+               make_pipeline(OneHotEncoder(handle_unknown="ignore"), LogisticRegression(max_iter=2000)),
+               cat_train, y_train, cat_test, y_test, skl)
     regressor("gboost-diabetes", "gradient-boosted regression trees (30 of depth 3) on scikit-learn's diabetes data",
               "scikit-learn `GradientBoostingRegressor`, exported by skl2onnx",
               GradientBoostingRegressor(n_estimators=30, max_depth=3, random_state=0), skl)

@@ -211,6 +211,7 @@ fn wasm_runtime_executes_every_node_bit_identically() {
 		("logreg-digits", "X", vec![1, 64], 16),
 		("xgboost-odd-digits", "input", vec![1, 64], 16),
 		("lightgbm-digits", "input", vec![1, 64], 16),
+		("onehot-digits", "X", vec![1, 8], 17),
 		("gboost-diabetes", "X", vec![1, 10], 1),
 		("linreg-diabetes", "X", vec![1, 10], 1),
 	];

@@ -108,6 +108,13 @@ const MODELS: &[RepoModel] = &[
 		tract: false,
 	},
 	RepoModel {
+		name: "onehot-digits",
+		input: "X",
+		outputs: &["label", "probabilities"],
+		exact: &[],
+		tract: false,
+	},
+	RepoModel {
 		name: "gboost-diabetes",
 		input: "X",
 		outputs: &["variable"],

@@ -22,6 +22,7 @@ const REPO_MODELS: &[(&str, &str)] = &[
 	("logreg-digits", "X"),
 	("xgboost-odd-digits", "input"),
 	("lightgbm-digits", "input"),
+	("onehot-digits", "X"),
 	("gboost-diabetes", "X"),
 	("linreg-diabetes", "X"),
 ];

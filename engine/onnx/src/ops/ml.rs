@@ -34,6 +34,8 @@ pub(super) fn register(r: &mut Registry) {
 	r.insert_in(DOMAIN, "Binarizer", binarizer);
 	r.insert_in(DOMAIN, "Imputer", imputer);
 	r.insert_in(DOMAIN, "ArrayFeatureExtractor", array_feature_extractor);
+	r.insert_in(DOMAIN, "OneHotEncoder", one_hot_encoder);
+	r.insert_in(DOMAIN, "LabelEncoder", label_encoder);
 }
 
 type Res<T> = Result<T, CompileError>;
@@ -440,6 +442,131 @@ fn array_feature_extractor(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]
 		return one(reshape(b, ctx, &out, &[1, k])?);
 	}
 	one(out)
+}
+
+/// `x[..., None] == keys` for a 1-D constant `keys`: `X.shape + [K]`, boolean.
+fn matches(b: &mut Builder, ctx: &NodeCtx, x: &Value, keys: Value) -> Res<Value> {
+	let axis = x.rank() as u32;
+	let column = apply(b, ctx, Op::Unsqueeze { axes: vec![axis] }, &[x])?;
+	binary(b, ctx, BinaryOp::Equal, &column, &keys)
+}
+
+/// `OneHotEncoder` on integer categories: `X.shape + [C]`, `1.0` where the value is category
+/// `c`. An unknown value gives a row of zeros (`zeros = 1`, the default); `zeros = 0`, under which
+/// onnxruntime fails the run on one, is refused.
+fn one_hot_encoder(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Outs {
+	let x = ctx.req(ins, 0)?;
+	if ctx.attrs.has("cats_strings") {
+		return Err(ctx.unsupported("cats_strings (the engine has no string type)"));
+	}
+	let cats = ctx
+		.attr(ctx.attrs.ints("cats_int64s"))?
+		.ok_or_else(|| ctx.invalid("cats_int64s is required"))?;
+	if ctx.attr(ctx.attrs.int_or("zeros", 1))? == 0 {
+		return Err(ctx.unsupported("zeros = 0 (an unknown category would fail the run)"));
+	}
+	let x = match x.dtype() {
+		DType::I64 => x.clone(),
+		DType::I32 => cast(b, ctx, x, DType::I64)?,
+		other => return Err(ctx.invalid(format!("input must be int64 or int32, got {other}"))),
+	};
+	let n = cats.len();
+	let hit = matches(b, ctx, &x, i64s(ctx, &[n], cats)?)?;
+	one(cast(b, ctx, &hit, DType::F32)?)
+}
+
+/// `LabelEncoder` between int64 and float32 keys and values (the `_int64s` / `_floats`
+/// attributes): each element becomes the value of the key it equals, or the default. Keys must be
+/// distinct; a NaN key matches nothing. String keys or values are refused.
+fn label_encoder(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Outs {
+	let x = ctx.req(ins, 0)?;
+	for name in [
+		"keys_strings",
+		"values_strings",
+		"keys_tensor",
+		"values_tensor",
+		"default_tensor",
+	] {
+		if ctx.attrs.has(name) {
+			return Err(ctx.unsupported(format!("{name} (only int64 and float keys and values)")));
+		}
+	}
+	ctx.attrs.ignore(&["default_string"]);
+	let int_keys = ctx.attr(ctx.attrs.ints("keys_int64s"))?;
+	let float_keys = ctx.attr(ctx.attrs.floats("keys_floats"))?;
+	let int_values = ctx.attr(ctx.attrs.ints("values_int64s"))?;
+	let float_values = ctx.attr(ctx.attrs.floats("values_floats"))?;
+	let (keys, count) = match (int_keys, float_keys) {
+		(Some(k), None) => {
+			let mut sorted = k.clone();
+			sorted.sort_unstable();
+			if sorted.windows(2).any(|w| w[0] == w[1]) {
+				return Err(ctx.invalid("keys_int64s has repeated keys"));
+			}
+			if x.dtype() != DType::I64 {
+				return Err(
+					ctx.invalid(format!("int64 keys need an int64 input, got {}", x.dtype()))
+				);
+			}
+			let n = k.len();
+			(i64s(ctx, &[n], k)?, n)
+		}
+		(None, Some(k)) => {
+			let mut bits: Vec<u32> = k.iter().map(|v| v.to_bits()).collect();
+			bits.sort_unstable();
+			if bits.windows(2).any(|w| w[0] == w[1]) {
+				return Err(ctx.invalid("keys_floats has repeated keys"));
+			}
+			if x.dtype() != DType::F32 {
+				return Err(ctx.invalid(format!(
+					"float keys need a float32 input, got {}",
+					x.dtype()
+				)));
+			}
+			let n = k.len();
+			(f32s(ctx, &[n], k)?, n)
+		}
+		_ => return Err(ctx.invalid("exactly one of keys_int64s and keys_floats is required")),
+	};
+	let (values, default) = match (int_values, float_values) {
+		(Some(v), None) if v.len() == count => {
+			ctx.attrs.ignore(&["default_float"]);
+			let d = ctx.attr(ctx.attrs.int_or("default_int64", -1))?;
+			(i64s(ctx, &[count], v)?, Value::anon(Tensor::scalar_i64(d)))
+		}
+		(None, Some(v)) if v.len() == count => {
+			ctx.attrs.ignore(&["default_int64"]);
+			let d = ctx.attr(ctx.attrs.float_or("default_float", -0.0))?;
+			(f32s(ctx, &[count], v)?, scalar(d))
+		}
+		_ => {
+			return Err(ctx.invalid(
+				"exactly one of values_int64s and values_floats is required, one value per key",
+			))
+		}
+	};
+	if count == 0 {
+		return Err(ctx.invalid("no keys"));
+	}
+	let hit = matches(b, ctx, x, keys)?;
+	let as_f32 = cast(b, ctx, &hit, DType::F32)?;
+	let last = x.rank() as u32;
+	let first = Op::ArgExtremum {
+		max: true,
+		axis: last,
+		keepdims: false,
+		select_last_index: false,
+	};
+	let index = apply(b, ctx, first, &[&as_f32])?;
+	let any = Op::Reduce {
+		kind: ReduceKind::Max,
+		axes: vec![last],
+		keepdims: false,
+	};
+	let found = apply(b, ctx, any, &[&as_f32])?;
+	let found = cast(b, ctx, &found, DType::Bool)?;
+	let value = gather(b, ctx, 0, &values, &index)?;
+	one(select(b, ctx, &found, &value, &default)?)
 }
 
 // ---------------------------------------------------------------------------------------------

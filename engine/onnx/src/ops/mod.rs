@@ -18,6 +18,7 @@ mod ml;
 mod normalization;
 mod pool;
 mod quant;
+mod recurrent;
 mod reduce;
 mod resize;
 mod shape;
@@ -100,6 +101,7 @@ fn registry() -> &'static Registry {
 		normalization::register(&mut r);
 		pool::register(&mut r);
 		quant::register(&mut r);
+		recurrent::register(&mut r);
 		reduce::register(&mut r);
 		resize::register(&mut r);
 		shape::register(&mut r);
