@@ -676,7 +676,7 @@ def classical_models(out):
     from sklearn.ensemble import GradientBoostingClassifier, GradientBoostingRegressor, RandomForestClassifier
     from sklearn.linear_model import LinearRegression, LogisticRegression
     from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+    from sklearn.preprocessing import LabelEncoder, OneHotEncoder, StandardScaler
 
     x_train, x_test, y_train, y_test = digits()
     odd_train, odd_test = (y_train % 2).astype(np.int64), (y_test % 2).astype(np.int64)
@@ -754,6 +754,17 @@ def classical_models(out):
                "scikit-learn `OneHotEncoder(handle_unknown='ignore')` + `LogisticRegression` pipeline, exported by skl2onnx",
                make_pipeline(OneHotEncoder(handle_unknown="ignore"), LogisticRegression(max_iter=2000)),
                cat_train, y_train, cat_test, y_test, skl)
+    # Sparse integer ids → dense indices; ids outside the vocabulary map to the default, -1.
+    rng = np.random.default_rng(0)
+    vocab = np.sort(rng.choice(1000, 64, replace=False)).astype(np.int64)
+    encoder = LabelEncoder().fit(vocab)
+    onx = to_onnx(encoder, vocab[:2], target_opset=skl_opset)
+    ids = np.where(rng.random(21) < 0.8, rng.choice(vocab, 21), rng.integers(0, 1000, 21)).astype(np.int64)
+    meta = {"what": "64 sparse ids (of 0–999) → dense indices 0–63, unknown ids → −1",
+            "how": "scikit-learn `LabelEncoder` on a seeded vocabulary, exported by skl2onnx", "test_accuracy": None}
+    meta = write_model(out / "label-encoder-ids", onx, samples(ids, ()), meta)
+    print(f"label-encoder-ids: ({meta['bytes']} bytes); ops {meta['ops']}")
+    names.append("label-encoder-ids")
     regressor("gboost-diabetes", "gradient-boosted regression trees (30 of depth 3) on scikit-learn's diabetes data",
               "scikit-learn `GradientBoostingRegressor`, exported by skl2onnx",
               GradientBoostingRegressor(n_estimators=30, max_depth=3, random_state=0), skl)

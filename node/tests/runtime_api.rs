@@ -212,6 +212,7 @@ fn wasm_runtime_executes_every_node_bit_identically() {
 		("xgboost-odd-digits", "input", vec![1, 64], 16),
 		("lightgbm-digits", "input", vec![1, 64], 16),
 		("onehot-digits", "X", vec![1, 8], 17),
+		("label-encoder-ids", "X", vec![1], 1000),
 		("gboost-diabetes", "X", vec![1, 10], 1),
 		("linreg-diabetes", "X", vec![1, 10], 1),
 	];

@@ -115,6 +115,13 @@ const MODELS: &[RepoModel] = &[
 		tract: false,
 	},
 	RepoModel {
+		name: "label-encoder-ids",
+		input: "X",
+		outputs: &["variable"],
+		exact: &[],
+		tract: false,
+	},
+	RepoModel {
 		name: "gboost-diabetes",
 		input: "X",
 		outputs: &["variable"],

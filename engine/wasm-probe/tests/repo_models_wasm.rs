@@ -23,6 +23,7 @@ const REPO_MODELS: &[(&str, &str)] = &[
 	("xgboost-odd-digits", "input"),
 	("lightgbm-digits", "input"),
 	("onehot-digits", "X"),
+	("label-encoder-ids", "X"),
 	("gboost-diabetes", "X"),
 	("linreg-diabetes", "X"),
 ];
