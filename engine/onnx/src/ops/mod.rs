@@ -25,7 +25,10 @@ mod shape;
 
 use std::{collections::BTreeMap, sync::OnceLock};
 
-use verity_engine::ir::Op;
+use verity_engine::{
+	ir::{BinaryOp, Op},
+	DType,
+};
 
 use crate::{
 	error::CompileError,
@@ -218,4 +221,62 @@ fn int_list(
 		Some(v) if v.len() == n => to_u32s(ctx, name, &v, min),
 		Some(v) => Err(ctx.invalid(format!("{name} has {} values, expected {n}", v.len()))),
 	}
+}
+
+/// Applies `op` to `args` (all present).
+fn apply(b: &mut Builder, ctx: &NodeCtx, op: Op, args: &[&Value]) -> Result<Value, CompileError> {
+	let args: Vec<Option<&Value>> = args.iter().map(|v| Some(*v)).collect();
+	b.apply(ctx, op, &args)
+}
+
+fn bin(
+	b: &mut Builder,
+	ctx: &NodeCtx,
+	op: BinaryOp,
+	x: &Value,
+	y: &Value,
+) -> Result<Value, CompileError> {
+	apply(b, ctx, Op::Binary(op), &[x, y])
+}
+
+fn reshape_to(
+	b: &mut Builder,
+	ctx: &NodeCtx,
+	x: &Value,
+	shape: &[usize],
+) -> Result<Value, CompileError> {
+	let shape = shape.iter().map(|&d| d as u64).collect();
+	apply(b, ctx, Op::Reshape { shape }, &[x])
+}
+
+/// `x[start..end]` along `axis`.
+fn slice_axis(
+	b: &mut Builder,
+	ctx: &NodeCtx,
+	x: &Value,
+	axis: u32,
+	start: usize,
+	end: usize,
+) -> Result<Value, CompileError> {
+	let op = Op::Slice {
+		starts: vec![start as i64],
+		ends: vec![end as i64],
+		axes: vec![axis],
+		steps: vec![1],
+	};
+	apply(b, ctx, op, &[x])
+}
+
+fn transpose_to(
+	b: &mut Builder,
+	ctx: &NodeCtx,
+	x: &Value,
+	perm: &[u32],
+) -> Result<Value, CompileError> {
+	let perm = perm.to_vec();
+	apply(b, ctx, Op::Transpose { perm }, &[x])
+}
+
+fn cast_to(b: &mut Builder, ctx: &NodeCtx, x: &Value, to: DType) -> Result<Value, CompileError> {
+	apply(b, ctx, Op::Cast { to }, &[x])
 }

@@ -17,7 +17,7 @@ use verity_engine::{
 	Tensor,
 };
 
-use super::{Outs, Registry};
+use super::{apply, bin, reshape_to, slice_axis, transpose_to, Outs, Registry};
 use crate::{
 	error::CompileError,
 	lower::{Builder, NodeCtx, Value},
@@ -67,32 +67,32 @@ struct Activation {
 }
 
 impl Activation {
-	fn apply(&self, b: &mut Builder, ctx: &NodeCtx, x: &Value) -> Res<Value> {
+	fn activate(&self, b: &mut Builder, ctx: &NodeCtx, x: &Value) -> Res<Value> {
 		let (alpha, beta) = (F32Bits::new(self.alpha), F32Bits::new(self.beta));
 		let s = |v: f32| Value::anon(Tensor::scalar_f32(v));
 		match self.name.as_str() {
-			"Sigmoid" => app(b, ctx, Op::Sigmoid, &[x]),
-			"Tanh" => app(b, ctx, Op::Tanh, &[x]),
-			"Relu" => app(b, ctx, Op::Relu, &[x]),
-			"Softplus" => app(b, ctx, Op::Softplus, &[x]),
-			"LeakyRelu" => app(b, ctx, Op::LeakyRelu { alpha }, &[x]),
-			"Elu" => app(b, ctx, Op::Elu { alpha }, &[x]),
-			"HardSigmoid" => app(b, ctx, Op::HardSigmoid { alpha, beta }, &[x]),
+			"Sigmoid" => apply(b, ctx, Op::Sigmoid, &[x]),
+			"Tanh" => apply(b, ctx, Op::Tanh, &[x]),
+			"Relu" => apply(b, ctx, Op::Relu, &[x]),
+			"Softplus" => apply(b, ctx, Op::Softplus, &[x]),
+			"LeakyRelu" => apply(b, ctx, Op::LeakyRelu { alpha }, &[x]),
+			"Elu" => apply(b, ctx, Op::Elu { alpha }, &[x]),
+			"HardSigmoid" => apply(b, ctx, Op::HardSigmoid { alpha, beta }, &[x]),
 			"Affine" => {
 				let m = bin(b, ctx, BinaryOp::Mul, x, &s(self.alpha))?;
 				bin(b, ctx, BinaryOp::Add, &m, &s(self.beta))
 			}
 			"ScaledTanh" => {
 				let m = bin(b, ctx, BinaryOp::Mul, x, &s(self.beta))?;
-				let t = app(b, ctx, Op::Tanh, &[&m])?;
+				let t = apply(b, ctx, Op::Tanh, &[&m])?;
 				bin(b, ctx, BinaryOp::Mul, &t, &s(self.alpha))
 			}
 			"ThresholdedRelu" => {
 				let above = bin(b, ctx, BinaryOp::Greater, x, &s(self.alpha))?;
-				app(b, ctx, Op::Where, &[&above, x, &s(0.0)])
+				apply(b, ctx, Op::Where, &[&above, x, &s(0.0)])
 			}
 			"Softsign" => {
-				let a = app(b, ctx, Op::Unary(UnaryOp::Abs), &[x])?;
+				let a = apply(b, ctx, Op::Unary(UnaryOp::Abs), &[x])?;
 				let d = bin(b, ctx, BinaryOp::Add, &s(1.0), &a)?;
 				bin(b, ctx, BinaryOp::Div, x, &d)
 			}
@@ -153,45 +153,9 @@ fn activations(ctx: &NodeCtx, cell: Cell, directions: usize) -> Res<Vec<Vec<Acti
 	Ok(all.chunks(per_direction).map(<[_]>::to_vec).collect())
 }
 
-fn app(b: &mut Builder, ctx: &NodeCtx, op: Op, args: &[&Value]) -> Res<Value> {
-	let args: Vec<Option<&Value>> = args.iter().map(|v| Some(*v)).collect();
-	b.apply(ctx, op, &args)
-}
-
-fn bin(b: &mut Builder, ctx: &NodeCtx, op: BinaryOp, x: &Value, y: &Value) -> Res<Value> {
-	app(b, ctx, Op::Binary(op), &[x, y])
-}
-
-fn slice(
-	b: &mut Builder,
-	ctx: &NodeCtx,
-	x: &Value,
-	axis: u32,
-	start: usize,
-	end: usize,
-) -> Res<Value> {
-	let op = Op::Slice {
-		starts: vec![start as i64],
-		ends: vec![end as i64],
-		axes: vec![axis],
-		steps: vec![1],
-	};
-	app(b, ctx, op, &[x])
-}
-
-fn reshape(b: &mut Builder, ctx: &NodeCtx, x: &Value, shape: &[usize]) -> Res<Value> {
-	let shape = shape.iter().map(|&d| d as u64).collect();
-	app(b, ctx, Op::Reshape { shape }, &[x])
-}
-
-fn transpose(b: &mut Builder, ctx: &NodeCtx, x: &Value, perm: &[u32]) -> Res<Value> {
-	let perm = perm.to_vec();
-	app(b, ctx, Op::Transpose { perm }, &[x])
-}
-
 fn concat(b: &mut Builder, ctx: &NodeCtx, axis: u32, parts: &[Value]) -> Res<Value> {
 	let args: Vec<&Value> = parts.iter().collect();
-	app(b, ctx, Op::Concat { axis }, &args)
+	apply(b, ctx, Op::Concat { axis }, &args)
 }
 
 /// `[2-D matrix]ᵀ`-ready slice of a per-direction weight: `w[d]` as `[rows, cols]`, transposed.
@@ -203,9 +167,9 @@ fn direction_matrix_t(
 	rows: usize,
 	cols: usize,
 ) -> Res<Value> {
-	let wd = slice(b, ctx, w, 0, d, d + 1)?;
-	let wd = reshape(b, ctx, &wd, &[rows, cols])?;
-	transpose(b, ctx, &wd, &[1, 0])
+	let wd = slice_axis(b, ctx, w, 0, d, d + 1)?;
+	let wd = reshape_to(b, ctx, &wd, &[rows, cols])?;
+	transpose_to(b, ctx, &wd, &[1, 0])
 }
 
 fn recurrent(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>], cell: Cell) -> Outs {
@@ -241,7 +205,7 @@ fn recurrent(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>], cell: Cell) 
 	// X as [seq, batch, input].
 	let x = match layout {
 		0 => x.clone(),
-		1 => transpose(b, ctx, x, &[1, 0, 2])?,
+		1 => transpose_to(b, ctx, x, &[1, 0, 2])?,
 		other => return Err(ctx.invalid(format!("layout must be 0 or 1, got {other}"))),
 	};
 	let (seq, batch, input) = match x.shape().as_slice() {
@@ -309,7 +273,7 @@ fn recurrent(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>], cell: Cell) 
 	let to_dir_major = |b: &mut Builder, v: &Value| -> Res<Value> {
 		// layout 1 stores states as [batch, directions, hidden].
 		if layout == 1 {
-			transpose(b, ctx, v, &[1, 0, 2])
+			transpose_to(b, ctx, v, &[1, 0, 2])
 		} else {
 			Ok(v.clone())
 		}
@@ -321,7 +285,7 @@ fn recurrent(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>], cell: Cell) 
 		Tensor::from_f32(&[batch, hidden], vec![0.0; batch * hidden])
 			.map_err(|e| ctx.invalid(e.to_string()))?,
 	);
-	let flat_x = reshape(b, ctx, &x, &[seq * batch, input])?;
+	let flat_x = reshape_to(b, ctx, &x, &[seq * batch, input])?;
 	let (mut ys, mut hs, mut cs) = (Vec::new(), Vec::new(), Vec::new());
 	for (d, &reverse) in directions.iter().enumerate() {
 		let act = &acts[d];
@@ -329,23 +293,23 @@ fn recurrent(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>], cell: Cell) 
 		let rt = direction_matrix_t(b, ctx, r, d, g * hidden, hidden)?; // [h, g·h]
 		let (wb, rb) = match bias {
 			Some(bv) => {
-				let bd = slice(b, ctx, bv, 0, d, d + 1)?;
-				let bd = reshape(b, ctx, &bd, &[2 * g * hidden])?;
+				let bd = slice_axis(b, ctx, bv, 0, d, d + 1)?;
+				let bd = reshape_to(b, ctx, &bd, &[2 * g * hidden])?;
 				(
-					Some(slice(b, ctx, &bd, 0, 0, g * hidden)?),
-					Some(slice(b, ctx, &bd, 0, g * hidden, 2 * g * hidden)?),
+					Some(slice_axis(b, ctx, &bd, 0, 0, g * hidden)?),
+					Some(slice_axis(b, ctx, &bd, 0, g * hidden, 2 * g * hidden)?),
 				)
 			}
 			None => (None, None),
 		};
-		let mut xw = app(b, ctx, Op::MatMul, &[&flat_x, &wt])?;
+		let mut xw = apply(b, ctx, Op::MatMul, &[&flat_x, &wt])?;
 		if let Some(wb) = &wb {
 			xw = bin(b, ctx, BinaryOp::Add, &xw, wb)?;
 		}
-		let xw = reshape(b, ctx, &xw, &[seq, batch, g * hidden])?;
+		let xw = reshape_to(b, ctx, &xw, &[seq, batch, g * hidden])?;
 		// Per-gate recurrence weights and biases (gate k: columns k·h .. (k+1)·h).
 		let gate_cols = |b: &mut Builder, v: &Value, axis: u32, k: usize| {
-			slice(b, ctx, v, axis, k * hidden, (k + 1) * hidden)
+			slice_axis(b, ctx, v, axis, k * hidden, (k + 1) * hidden)
 		};
 		let r_gate: Vec<Value> = (0..g)
 			.map(|k| gate_cols(b, &rt, 1, k))
@@ -356,8 +320,8 @@ fn recurrent(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>], cell: Cell) 
 		let state = |b: &mut Builder, v: Option<&Value>| -> Res<Value> {
 			match v {
 				Some(v) => {
-					let s = slice(b, ctx, v, 0, d, d + 1)?;
-					reshape(b, ctx, &s, &[batch, hidden])
+					let s = slice_axis(b, ctx, v, 0, d, d + 1)?;
+					reshape_to(b, ctx, &s, &[batch, hidden])
 				}
 				None => Ok(zeros.clone()),
 			}
@@ -366,8 +330,8 @@ fn recurrent(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>], cell: Cell) 
 		let mut c = state(b, initial_c.as_ref())?;
 		let p: Option<Vec<Value>> = match peepholes {
 			Some(pv) => {
-				let pd = slice(b, ctx, pv, 0, d, d + 1)?;
-				let pd = reshape(b, ctx, &pd, &[3 * hidden])?;
+				let pd = slice_axis(b, ctx, pv, 0, d, d + 1)?;
+				let pd = reshape_to(b, ctx, &pd, &[3 * hidden])?;
 				Some(
 					(0..3)
 						.map(|k| gate_cols(b, &pd, 0, k))
@@ -383,15 +347,15 @@ fn recurrent(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>], cell: Cell) 
 			(0..seq).collect()
 		};
 		for t in steps {
-			let xt = slice(b, ctx, &xw, 0, t, t + 1)?;
-			let xt = reshape(b, ctx, &xt, &[batch, g * hidden])?;
+			let xt = slice_axis(b, ctx, &xw, 0, t, t + 1)?;
+			let xt = reshape_to(b, ctx, &xt, &[batch, g * hidden])?;
 			// Gate k's pre-activation: X·Wₖᵀ + Wbₖ + H·Rₖᵀ + Rbₖ (H optionally replaced).
 			let pre = |b: &mut Builder, k: usize, hr: Option<Value>| -> Res<Value> {
 				let xk = gate_cols(b, &xt, 1, k)?;
 				let hr = match hr {
 					Some(v) => v,
 					None => {
-						let mut v = app(b, ctx, Op::MatMul, &[&h, &r_gate[k]])?;
+						let mut v = apply(b, ctx, Op::MatMul, &[&h, &r_gate[k]])?;
 						if let Some(rbk) = &rb_gate[k] {
 							v = bin(b, ctx, BinaryOp::Add, &v, rbk)?;
 						}
@@ -405,7 +369,7 @@ fn recurrent(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>], cell: Cell) 
 					Some(cl) => {
 						let lo = Value::anon(Tensor::scalar_f32(-cl));
 						let hi = Value::anon(Tensor::scalar_f32(cl));
-						app(b, ctx, Op::Clip, &[&v, &lo, &hi])
+						apply(b, ctx, Op::Clip, &[&v, &lo, &hi])
 					}
 					None => Ok(v),
 				}
@@ -414,25 +378,25 @@ fn recurrent(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>], cell: Cell) 
 				Cell::Rnn => {
 					let a = pre(b, 0, None)?;
 					let a = clipped(b, a)?;
-					(act[0].apply(b, ctx, &a)?, None)
+					(act[0].activate(b, ctx, &a)?, None)
 				}
 				Cell::Gru => {
 					// Gates z, r, h.
 					let z = pre(b, 0, None)?;
 					let z = clipped(b, z)?;
-					let z = act[0].apply(b, ctx, &z)?;
+					let z = act[0].activate(b, ctx, &z)?;
 					let rr = pre(b, 1, None)?;
 					let rr = clipped(b, rr)?;
-					let rr = act[0].apply(b, ctx, &rr)?;
+					let rr = act[0].activate(b, ctx, &rr)?;
 					let hr = if linear_before_reset {
-						let mut v = app(b, ctx, Op::MatMul, &[&h, &r_gate[2]])?;
+						let mut v = apply(b, ctx, Op::MatMul, &[&h, &r_gate[2]])?;
 						if let Some(rbk) = &rb_gate[2] {
 							v = bin(b, ctx, BinaryOp::Add, &v, rbk)?;
 						}
 						bin(b, ctx, BinaryOp::Mul, &rr, &v)?
 					} else {
 						let rh = bin(b, ctx, BinaryOp::Mul, &rr, &h)?;
-						let mut v = app(b, ctx, Op::MatMul, &[&rh, &r_gate[2]])?;
+						let mut v = apply(b, ctx, Op::MatMul, &[&rh, &r_gate[2]])?;
 						if let Some(rbk) = &rb_gate[2] {
 							v = bin(b, ctx, BinaryOp::Add, &v, rbk)?;
 						}
@@ -440,7 +404,7 @@ fn recurrent(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>], cell: Cell) 
 					};
 					let hh = pre(b, 2, Some(hr))?;
 					let hh = clipped(b, hh)?;
-					let hh = act[1].apply(b, ctx, &hh)?;
+					let hh = act[1].activate(b, ctx, &hh)?;
 					// H = (1 − z)·h̃ + z·H
 					let one = Value::anon(Tensor::scalar_f32(1.0));
 					let keep = bin(b, ctx, BinaryOp::Sub, &one, &z)?;
@@ -462,22 +426,22 @@ fn recurrent(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>], cell: Cell) 
 					let i = pre(b, 0, None)?;
 					let i = peep(b, i, 0, &c)?;
 					let i = clipped(b, i)?;
-					let i = act[0].apply(b, ctx, &i)?;
+					let i = act[0].activate(b, ctx, &i)?;
 					let f = pre(b, 2, None)?;
 					let f = peep(b, f, 2, &c)?;
 					let f = clipped(b, f)?;
-					let f = act[0].apply(b, ctx, &f)?;
+					let f = act[0].activate(b, ctx, &f)?;
 					let cc = pre(b, 3, None)?;
 					let cc = clipped(b, cc)?;
-					let cc = act[1].apply(b, ctx, &cc)?;
+					let cc = act[1].activate(b, ctx, &cc)?;
 					let fc = bin(b, ctx, BinaryOp::Mul, &f, &c)?;
 					let ic = bin(b, ctx, BinaryOp::Mul, &i, &cc)?;
 					let c_new = bin(b, ctx, BinaryOp::Add, &fc, &ic)?;
 					let o = pre(b, 1, None)?;
 					let o = peep(b, o, 1, &c_new)?;
 					let o = clipped(b, o)?;
-					let o = act[0].apply(b, ctx, &o)?;
-					let hc = act[2].apply(b, ctx, &c_new)?;
+					let o = act[0].activate(b, ctx, &o)?;
+					let hc = act[2].activate(b, ctx, &c_new)?;
 					(bin(b, ctx, BinaryOp::Mul, &o, &hc)?, Some(c_new))
 				}
 			};
@@ -489,11 +453,11 @@ fn recurrent(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>], cell: Cell) 
 						Tensor::from_bool(&[batch, 1], alive)
 							.map_err(|e| ctx.invalid(e.to_string()))?,
 					);
-					h = app(b, ctx, Op::Where, &[&alive, &h_new, &h])?;
+					h = apply(b, ctx, Op::Where, &[&alive, &h_new, &h])?;
 					if let Some(cn) = &c_new {
-						c = app(b, ctx, Op::Where, &[&alive, cn, &c])?;
+						c = apply(b, ctx, Op::Where, &[&alive, cn, &c])?;
 					}
-					app(b, ctx, Op::Where, &[&alive, &h_new, &zeros])?
+					apply(b, ctx, Op::Where, &[&alive, &h_new, &zeros])?
 				}
 				None => {
 					h = h_new.clone();
@@ -509,17 +473,17 @@ fn recurrent(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>], cell: Cell) 
 			let steps: Vec<Value> = outputs
 				.into_iter()
 				.flatten()
-				.map(|y| reshape(b, ctx, &y, &[1, 1, batch, hidden]))
+				.map(|y| reshape_to(b, ctx, &y, &[1, 1, batch, hidden]))
 				.collect::<Res<_>>()?;
 			ys.push(concat(b, ctx, 0, &steps)?); // [seq, 1, batch, hidden]
 		}
-		hs.push(reshape(b, ctx, &h, &[1, batch, hidden])?);
-		cs.push(reshape(b, ctx, &c, &[1, batch, hidden])?);
+		hs.push(reshape_to(b, ctx, &h, &[1, batch, hidden])?);
+		cs.push(reshape_to(b, ctx, &c, &[1, batch, hidden])?);
 	}
 	let y = if ctx.output_live(0) {
 		let y = concat(b, ctx, 1, &ys)?; // [seq, dirs, batch, hidden]
 		Some(if layout == 1 {
-			transpose(b, ctx, &y, &[2, 0, 1, 3])?
+			transpose_to(b, ctx, &y, &[2, 0, 1, 3])?
 		} else {
 			y
 		})
@@ -532,7 +496,7 @@ fn recurrent(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>], cell: Cell) 
 		}
 		let s = concat(b, ctx, 0, parts)?;
 		Ok(Some(if layout == 1 {
-			transpose(b, ctx, &s, &[1, 0, 2])?
+			transpose_to(b, ctx, &s, &[1, 0, 2])?
 		} else {
 			s
 		}))
