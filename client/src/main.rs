@@ -1,5 +1,6 @@
 //! `verity`: the command line for model owners, agents and auditors.
 
+mod chain;
 mod model;
 
 use clap::Parser;
@@ -11,11 +12,26 @@ enum Cli {
 	/// Compile, run and benchmark ONNX models with the canonical engine.
 	#[command(subcommand)]
 	Model(model::ModelCmd),
+	/// Pay for a verified inference and follow it to its receipt.
+	Infer(chain::InferArgs),
+	/// Show receipts, and check them without trusting the RPC node.
+	#[command(subcommand)]
+	Receipt(chain::ReceiptCmd),
+	/// Register and manage a worker.
+	#[command(subcommand)]
+	Worker(chain::WorkerCmd),
+	/// Balances and transfers.
+	#[command(subcommand)]
+	Account(chain::AccountCmd),
 }
 
 fn main() {
 	let result = match Cli::parse() {
 		Cli::Model(cmd) => cmd.run(),
+		Cli::Infer(args) => args.run(),
+		Cli::Receipt(cmd) => cmd.run(),
+		Cli::Worker(cmd) => cmd.run(),
+		Cli::Account(cmd) => cmd.run(),
 	};
 	if let Err(e) = result {
 		eprintln!("error: {}", one_line(&e));

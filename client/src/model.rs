@@ -14,6 +14,9 @@ use verity_engine::{
 	DType, ExecOptions, Tensor, TensorData,
 };
 use verity_onnx::{CompiledModel, TractModel};
+use verity_sdk::ModelId;
+
+use crate::chain::{ChainArgs, ModelChainCmd, RegisterArgs};
 
 /// `verity model …`
 #[derive(Subcommand)]
@@ -24,6 +27,44 @@ pub enum ModelCmd {
 	Run(RunArgs),
 	/// Compare the canonical engine's latency with tract's on the same model and inputs.
 	Bench(BenchArgs),
+	/// Register a model on chain: compile it, show its root and size, store its bytes on chain
+	/// (or publish its URI) and print its id.
+	Register(RegisterArgs),
+	/// List the models registered on chain.
+	List {
+		#[command(flatten)]
+		chain: ChainArgs,
+	},
+	/// Show a registered model's record.
+	Show {
+		/// The model id.
+		id: ModelId,
+		#[command(flatten)]
+		chain: ChainArgs,
+	},
+	/// Set the price of one of the signer's models.
+	SetPrice {
+		/// The model id.
+		id: ModelId,
+		/// Royalty per inference per replica (`0.01VRT` or units).
+		price: String,
+		#[command(flatten)]
+		chain: ChainArgs,
+	},
+	/// Deprecate one of the signer's models: no new requests.
+	Deprecate {
+		/// The model id.
+		id: ModelId,
+		#[command(flatten)]
+		chain: ChainArgs,
+	},
+	/// Remove one of the signer's deprecated models and release its deposit.
+	Remove {
+		/// The model id.
+		id: ModelId,
+		#[command(flatten)]
+		chain: ChainArgs,
+	},
 }
 
 /// What every model command takes: the model and fixes for its symbolic dimensions.
@@ -87,12 +128,20 @@ impl ModelCmd {
 			ModelCmd::Compile(args) => compile_cmd(args),
 			ModelCmd::Run(args) => run_cmd(args),
 			ModelCmd::Bench(args) => bench_cmd(args),
+			ModelCmd::Register(args) => ModelChainCmd::Register(args).run(),
+			ModelCmd::List { chain } => ModelChainCmd::List(chain).run(),
+			ModelCmd::Show { id, chain } => ModelChainCmd::Show(id, chain).run(),
+			ModelCmd::SetPrice { id, price, chain } => {
+				ModelChainCmd::SetPrice(id, price, chain).run()
+			}
+			ModelCmd::Deprecate { id, chain } => ModelChainCmd::Deprecate(id, chain).run(),
+			ModelCmd::Remove { id, chain } => ModelChainCmd::Remove(id, chain).run(),
 		}
 	}
 }
 
 /// Parses `NAME=D0,D1,...`.
-fn parse_shape(arg: &str) -> Result<(String, Vec<usize>)> {
+pub(crate) fn parse_shape(arg: &str) -> Result<(String, Vec<usize>)> {
 	let (name, dims) = arg
 		.split_once('=')
 		.ok_or_else(|| anyhow!("--shape {arg:?}: expected NAME=D0,D1,..."))?;
@@ -105,7 +154,11 @@ fn parse_shape(arg: &str) -> Result<(String, Vec<usize>)> {
 }
 
 impl ModelArgs {
-	fn load(&self) -> Result<(Vec<u8>, CompiledModel)> {
+	pub(crate) fn new(model: PathBuf, shapes: Vec<String>) -> Self {
+		ModelArgs { model, shapes }
+	}
+
+	pub(crate) fn load(&self) -> Result<(Vec<u8>, CompiledModel)> {
 		let bytes = std::fs::read(&self.model)
 			.with_context(|| format!("reading {}", self.model.display()))?;
 		let shapes = self
@@ -213,7 +266,7 @@ fn read_inputs(compiled: &CompiledModel, args: &[String]) -> Result<Vec<Tensor>>
 		.collect()
 }
 
-fn read_tensor_file(path: &Path) -> Result<Tensor> {
+pub(crate) fn read_tensor_file(path: &Path) -> Result<Tensor> {
 	match path.extension().and_then(|e| e.to_str()) {
 		Some("npy") => Ok(verity_onnx::read_npy(path)?),
 		Some("pb") => Ok(verity_onnx::read_tensor_pb(path)?.1),
@@ -222,7 +275,7 @@ fn read_tensor_file(path: &Path) -> Result<Tensor> {
 }
 
 /// An ONNX output name as a file name: path separators and other awkward characters become `_`.
-fn file_safe(name: &str) -> String {
+pub(crate) fn file_safe(name: &str) -> String {
 	let safe: String = name
 		.chars()
 		.map(|c| {
