@@ -87,3 +87,29 @@ pub type Receipt = verity_primitives::Receipt<AccountId, Balance, BlockNumber>;
 pub type PostedResult = verity_primitives::PostedResult<BlockNumber>;
 /// The subxt configuration of Verity chains (SS58 accounts, multi-signatures, blake2 hashing).
 pub type Config = subxt::PolkadotConfig;
+
+#[cfg(test)]
+mod tests {
+	use codec::Encode;
+	use verity_engine::{Tensor, TensorData};
+
+	/// The `input` encoding example of docs/protocol.md is what the SDK sends.
+	#[test]
+	fn protocol_doc_input_example_is_the_encoding() {
+		let t = Tensor::new(vec![1, 2], TensorData::F32(vec![1.0, -2.0])).expect("a tensor");
+		let hex = format!("0x{}", hex::encode(vec![t].encode()));
+		assert_eq!(hex, "0x04000801000000000000000200000000000000200000803f000000c0");
+		let doc = include_str!("../../../docs/protocol.md");
+		assert!(doc.contains(&hex), "docs/protocol.md shows {hex}");
+	}
+
+	#[test]
+	fn secret_uris() {
+		let alice = crate::keypair("//Alice").expect("a dev seed");
+		assert_eq!(
+			crate::account_of(&alice).to_string(),
+			"5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY"
+		);
+		assert!(matches!(crate::keypair("not a secret"), Err(crate::Error::BadSecret(_))));
+	}
+}
