@@ -98,7 +98,10 @@ mod tests {
 	fn protocol_doc_input_example_is_the_encoding() {
 		let t = Tensor::new(vec![1, 2], TensorData::F32(vec![1.0, -2.0])).expect("a tensor");
 		let hex = format!("0x{}", hex::encode(vec![t].encode()));
-		assert_eq!(hex, "0x04000801000000000000000200000000000000200000803f000000c0");
+		assert_eq!(
+			hex,
+			"0x04000801000000000000000200000000000000200000803f000000c0"
+		);
 		let doc = include_str!("../../../docs/protocol.md");
 		assert!(doc.contains(&hex), "docs/protocol.md shows {hex}");
 	}
@@ -110,6 +113,9 @@ mod tests {
 			crate::account_of(&alice).to_string(),
 			"5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY"
 		);
-		assert!(matches!(crate::keypair("not a secret"), Err(crate::Error::BadSecret(_))));
+		assert!(matches!(
+			crate::keypair("not a secret"),
+			Err(crate::Error::BadSecret(_))
+		));
 	}
 }
