@@ -10,8 +10,8 @@ fn checked_in() -> PathBuf {
 
 #[test]
 fn sdk_metadata_is_the_runtimes() {
-	let current = verity_runtime::Runtime::metadata_at_version(16)
-		.expect("the runtime serves metadata V16");
+	let current =
+		verity_runtime::Runtime::metadata_at_version(16).expect("the runtime serves metadata V16");
 	let path = checked_in();
 	if std::env::var_os("VERITY_UPDATE_METADATA").is_some() {
 		std::fs::write(&path, &current[..]).expect("write client/sdk/metadata.scale");
