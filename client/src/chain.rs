@@ -16,7 +16,7 @@ use verity_sdk::{
 	Keypair, ModelId, ModelRegistration, Phase, Receipt, RequestId,
 };
 
-use crate::model::{file_safe, read_tensor_file, ModelArgs};
+use crate::model::{read_tensor_file, ModelArgs};
 
 /// 1 VRT in the chain's smallest units (12 decimals).
 const UNIT: Balance = 1_000_000_000_000;
@@ -288,10 +288,15 @@ async fn register(args: RegisterArgs) -> Result<()> {
 		verity_onnx::COMPILER_VERSION,
 		price,
 		modes,
-		args.uri
-			.is_none()
-			.then(|| bytes.clone().into())
-			.map(|v: Vec<u8>| v.try_into().expect("an unbounded length admits any size")),
+		match args.uri {
+			None => Some(
+				bytes
+					.clone()
+					.try_into()
+					.map_err(|_| anyhow!("the model is too large"))?,
+			),
+			Some(_) => None,
+		},
 		match &args.uri {
 			Some(u) => Some(
 				u.as_bytes()
@@ -455,7 +460,7 @@ impl InferArgs {
 		if let Some(dir) = &self.out_dir {
 			std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
 			for (i, t) in done.outputs.iter().enumerate() {
-				let path = dir.join(file_safe(&format!("output_{i}.npy")));
+				let path = dir.join(format!("output_{i}.npy"));
 				verity_onnx::write_npy(&path, t)?;
 				files.push(path.display().to_string());
 			}

@@ -275,7 +275,7 @@ pub(crate) fn read_tensor_file(path: &Path) -> Result<Tensor> {
 }
 
 /// An ONNX output name as a file name: path separators and other awkward characters become `_`.
-pub(crate) fn file_safe(name: &str) -> String {
+fn file_safe(name: &str) -> String {
 	let safe: String = name
 		.chars()
 		.map(|c| {

@@ -66,6 +66,20 @@ pub struct Posted {
 	pub leaves: Option<Vec<sp_core::H256>>,
 }
 
+/// The value at storage `addr` under `keys` at block `at`, decoded; `None` when absent.
+async fn fetch<Addr: subxt::storage::Address>(
+	at: &AtBlock,
+	addr: Addr,
+	keys: Addr::KeyParts,
+) -> Result<Option<Addr::Value>, Error> {
+	let value = at
+		.storage()
+		.try_fetch(addr, keys)
+		.await
+		.map_err(Error::chain)?;
+	value.map(|v| v.decode().map_err(Error::chain)).transpose()
+}
+
 fn mode_name(mode: &VerificationMode) -> String {
 	match mode {
 		VerificationMode::Attested => "attested".into(),
@@ -156,15 +170,8 @@ impl Client {
 	/// The free balance of `who`.
 	pub async fn free_balance(&self, who: &AccountId) -> Result<Balance, Error> {
 		let at = self.at().await?;
-		let info = at
-			.storage()
-			.try_fetch(chain::storage().system().account(), (who.clone(),))
-			.await
-			.map_err(Error::chain)?;
-		match info {
-			Some(v) => Ok(v.decode().map_err(Error::chain)?.data.free),
-			None => Ok(0),
-		}
+		let info = fetch(&at, chain::storage().system().account(), (who.clone(),)).await?;
+		Ok(info.map_or(0, |i| i.data.free))
 	}
 
 	/// Transfers `amount` from `signer` to `to`, keeping the sender alive.
@@ -194,13 +201,8 @@ impl Client {
 	/// The record of model `id`.
 	pub async fn model(&self, id: ModelId) -> Result<ModelInfo, Error> {
 		let at = self.at().await?;
-		let info = at
-			.storage()
-			.try_fetch(chain::storage().models().models(), (id,))
-			.await
-			.map_err(Error::chain)?
-			.ok_or(Error::UnknownModel(id))?;
-		Ok(info.decode().map_err(Error::chain)?.0)
+		let info = fetch(&at, chain::storage().models().models(), (id,)).await?;
+		Ok(info.ok_or(Error::UnknownModel(id))?.0)
 	}
 
 	/// Every registered model, by id.
@@ -228,15 +230,8 @@ impl Client {
 	/// The ONNX bytes of model `id` when they are stored on chain.
 	pub async fn model_bytes(&self, id: ModelId) -> Result<Option<Vec<u8>>, Error> {
 		let at = self.at().await?;
-		let bytes = at
-			.storage()
-			.try_fetch(chain::storage().models().model_bytes(), (id,))
-			.await
-			.map_err(Error::chain)?;
-		match bytes {
-			Some(v) => Ok(Some(v.decode().map_err(Error::chain)?.0)),
-			None => Ok(None),
-		}
+		let bytes = fetch(&at, chain::storage().models().model_bytes(), (id,)).await?;
+		Ok(bytes.map(|b| b.0))
 	}
 
 	/// Registers a model; returns its id.
@@ -385,13 +380,8 @@ impl Client {
 	/// Request `id` while it is unfinished.
 	pub async fn request(&self, id: RequestId) -> Result<Option<Request>, Error> {
 		let at = self.at().await?;
-		let v = at
-			.storage()
-			.try_fetch(chain::storage().inference().requests(), (id,))
-			.await
-			.map_err(Error::chain)?;
-		v.map(|v| v.decode().map(|s| s.0).map_err(Error::chain))
-			.transpose()
+		let request = fetch(&at, chain::storage().inference().requests(), (id,)).await?;
+		Ok(request.map(|r| r.0))
 	}
 
 	/// The receipt of request `id`, once finished.
@@ -401,13 +391,8 @@ impl Client {
 	}
 
 	async fn receipt_at(at: &AtBlock, id: RequestId) -> Result<Option<Receipt>, Error> {
-		let v = at
-			.storage()
-			.try_fetch(chain::storage().inference().receipts(), (id,))
-			.await
-			.map_err(Error::chain)?;
-		v.map(|v| v.decode().map(|s| s.0).map_err(Error::chain))
-			.transpose()
+		let receipt = fetch(at, chain::storage().inference().receipts(), (id,)).await?;
+		Ok(receipt.map(|r| r.0))
 	}
 
 	/// The result `worker` posted on request `id`, with its trace leaves while they are kept.
@@ -478,14 +463,9 @@ impl Client {
 					});
 				}
 				None => {
-					let request = at
-						.storage()
-						.try_fetch(chain::storage().inference().requests(), (id,))
-						.await
-						.map_err(Error::chain)?
+					let request = fetch(&at, chain::storage().inference().requests(), (id,))
+						.await?
 						.ok_or(Error::UnknownRequest(id))?
-						.decode()
-						.map_err(Error::chain)?
 						.0;
 					match request.status {
 						RequestStatus::Assigned { .. } => Phase::Assigned,
@@ -572,11 +552,6 @@ impl Client {
 	) -> Result<Option<chain::runtime_types::pallet_workers::types::WorkerInfo<Balance, u32>>, Error>
 	{
 		let at = self.at().await?;
-		let v = at
-			.storage()
-			.try_fetch(chain::storage().workers().workers(), (who.clone(),))
-			.await
-			.map_err(Error::chain)?;
-		v.map(|v| v.decode().map_err(Error::chain)).transpose()
+		fetch(&at, chain::storage().workers().workers(), (who.clone(),)).await
 	}
 }
