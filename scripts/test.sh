@@ -13,6 +13,9 @@ scripts/fetch-onnx-testdata.sh
 # ~/.cache.
 scripts/generate-resnet18.sh
 
+# polkadot.js for the generic-client check of the CLI test, from client/js's lock file.
+scripts/js-deps.sh
+
 # Everything both README commands use, in one configuration (one profile, release, for the node
 # binary and all tests, so nothing is built twice).
 scripts/build.sh

@@ -10,10 +10,10 @@ use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, Subcommand};
 use serde_json::json;
 use verity_engine::Tensor;
-use verity_primitives::{ModeSet, Outcome};
+use verity_primitives::{ModeSet, Outcome, VerificationMode};
 use verity_sdk::{
-	account_of, keypair, keypair_from_file, parse_mode, verify, AccountId, Balance, Client,
-	Keypair, ModelId, ModelRegistration, Phase, Receipt, RequestId,
+	account_of, keypair, keypair_from_file, verify, AccountId, Balance, Client, Keypair, ModelId,
+	ModelRegistration, Phase, Receipt, RequestId,
 };
 
 use crate::model::{read_tensor_file, ModelArgs};
@@ -43,11 +43,11 @@ impl ChainArgs {
 			.unwrap_or_else(|| "ws://127.0.0.1:9944".into())
 	}
 
-	async fn client(&self) -> Result<Client> {
+	pub(crate) async fn client(&self) -> Result<Client> {
 		Ok(Client::connect(&self.url()).await?)
 	}
 
-	fn signer(&self) -> Result<Keypair> {
+	pub(crate) fn signer(&self) -> Result<Keypair> {
 		if let Some(file) = &self.keystore_file {
 			return Ok(keypair_from_file(file)?);
 		}
@@ -63,7 +63,7 @@ impl ChainArgs {
 }
 
 /// Parses an amount: `12.5VRT`/`12.5 VRT` in tokens, or a plain integer in units.
-fn parse_amount(s: &str) -> Result<Balance> {
+pub(crate) fn parse_amount(s: &str) -> Result<Balance> {
 	let s = s.trim();
 	if let Some(tokens) = s.strip_suffix("VRT").map(str::trim) {
 		let (whole, frac) = tokens.split_once('.').unwrap_or((tokens, ""));
@@ -82,7 +82,7 @@ fn parse_amount(s: &str) -> Result<Balance> {
 }
 
 /// An amount in tokens, e.g. `0.012 VRT`.
-fn vrt(amount: Balance) -> String {
+pub(crate) fn vrt(amount: Balance) -> String {
 	let frac = format!("{:012}", amount % UNIT);
 	let frac = frac.trim_end_matches('0');
 	if frac.is_empty() {
@@ -100,7 +100,7 @@ fn parse_account(s: &str) -> Result<AccountId> {
 		.map_err(|_| anyhow!("{s:?} is not an SS58 address or a secret URI"))
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
 	tokio::runtime::Builder::new_multi_thread()
 		.worker_threads(2)
 		.enable_all()
@@ -108,7 +108,7 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 		.context("starting the async runtime")
 }
 
-fn hex32(h: &[u8]) -> String {
+pub(crate) fn hex32(h: &[u8]) -> String {
 	format!("0x{}", hex::encode(h))
 }
 
@@ -178,6 +178,11 @@ pub struct RegisterArgs {
 	uri: Option<String>,
 	#[command(flatten)]
 	chain: ChainArgs,
+}
+
+/// Parses `--mode`: `attested`, `optimistic` or `quorum:N`.
+pub(crate) fn parse_mode(s: &str) -> Result<VerificationMode> {
+	s.parse().map_err(|e| anyhow!("--mode {s:?}: {e}"))
 }
 
 fn parse_modes(s: &str) -> Result<ModeSet> {
@@ -357,7 +362,7 @@ fn read_input(arg: &str) -> Result<Tensor> {
 	read_tensor_file(Path::new(file)).with_context(|| format!("--input {arg}"))
 }
 
-fn outcome_name(o: &Outcome) -> String {
+pub(crate) fn outcome_name(o: &Outcome) -> String {
 	match o {
 		Outcome::Settled => "settled".into(),
 		Outcome::ExecutionFailed { node } => format!("execution failed at node {node}"),
@@ -366,7 +371,7 @@ fn outcome_name(o: &Outcome) -> String {
 	}
 }
 
-fn receipt_json(id: RequestId, r: &Receipt) -> serde_json::Value {
+pub(crate) fn receipt_json(id: RequestId, r: &Receipt) -> serde_json::Value {
 	json!({
 		"request": id,
 		"outcome": outcome_name(&r.outcome),
@@ -577,9 +582,8 @@ impl ReceiptCmd {
 
 /// The RPC node's own p2p addresses, as boot nodes for the light client (they only supply
 /// data the light client checks).
-async fn rpc_node_addresses(chain: &ChainArgs) -> Result<Vec<String>> {
+pub(crate) async fn node_addresses(client: &Client) -> Result<Vec<String>> {
 	use verity_sdk::subxt_rpcs::rpc_params;
-	let client = chain.client().await?;
 	let rpc = client.rpc();
 	let addrs: Vec<String> = rpc
 		.request("system_localListenAddresses", rpc_params![])
@@ -599,7 +603,7 @@ impl VerifyArgs {
 		let bootnodes = if !self.bootnode.is_empty() || spec_has_bootnodes {
 			self.bootnode.clone()
 		} else {
-			rpc_node_addresses(&self.chain).await?
+			node_addresses(&self.chain.client().await?).await?
 		};
 		let proven = verify::finalized_receipt(
 			&spec,

@@ -1,6 +1,8 @@
 //! `verity`: the command line for model owners, agents and auditors.
 
+mod audit;
 mod chain;
+mod mcp;
 mod model;
 
 use clap::Parser;
@@ -17,12 +19,17 @@ enum Cli {
 	/// Show receipts, and check them without trusting the RPC node.
 	#[command(subcommand)]
 	Receipt(chain::ReceiptCmd),
+	/// Re-execute a request locally and prove a wrong result wrong (a fraud proof).
+	Audit(audit::AuditArgs),
 	/// Register and manage a worker.
 	#[command(subcommand)]
 	Worker(chain::WorkerCmd),
 	/// Balances and transfers.
 	#[command(subcommand)]
 	Account(chain::AccountCmd),
+	/// Serve the Model Context Protocol on stdio: AI agents list models, get quotes, buy
+	/// verified inferences within a spending limit and check receipts.
+	Mcp(mcp::McpArgs),
 }
 
 fn main() {
@@ -30,8 +37,10 @@ fn main() {
 		Cli::Model(cmd) => cmd.run(),
 		Cli::Infer(args) => args.run(),
 		Cli::Receipt(cmd) => cmd.run(),
+		Cli::Audit(args) => args.run(),
 		Cli::Worker(cmd) => cmd.run(),
 		Cli::Account(cmd) => cmd.run(),
+		Cli::Mcp(args) => args.run(),
 	};
 	if let Err(e) = result {
 		eprintln!("error: {}", one_line(&e));

@@ -5,6 +5,7 @@
 //! for each error, which moves no funds.
 
 use std::{
+	io::{BufRead, BufReader, Write},
 	net::TcpListener,
 	path::{Path, PathBuf},
 	process::{Child, Command, Output, Stdio},
@@ -48,7 +49,8 @@ struct DevNode {
 }
 
 impl DevNode {
-	fn start() -> DevNode {
+	/// Starts `verity-node --dev` with `extra` flags.
+	fn start(extra: &[&str]) -> DevNode {
 		let dir = tempfile::tempdir().expect("temp dir");
 		let (rpc, p2p) = (free_port(), free_port());
 		let log = std::fs::File::create(dir.path().join("node.log")).expect("log file");
@@ -58,6 +60,7 @@ impl DevNode {
 			.arg(dir.path().join("data"))
 			.args(["--rpc-port", &rpc.to_string()])
 			.args(["--listen-addr", &format!("/ip4/127.0.0.1/tcp/{p2p}")])
+			.args(extra)
 			.stdout(Stdio::null())
 			.stderr(log)
 			.spawn()
@@ -146,7 +149,7 @@ fn wait_until_up(url: &str) {
 
 #[test]
 fn register_infer_verify_and_errors_on_a_dev_node() {
-	let node = DevNode::start();
+	let node = DevNode::start(&[]);
 	let url = node.url.clone();
 	wait_until_up(&url);
 	let work = tempfile::tempdir().expect("temp dir");
@@ -235,6 +238,16 @@ fn register_infer_verify_and_errors_on_a_dev_node() {
 		],
 		&url,
 	);
+	// The MLP's outputs, in order: probs, logits.
+	let local_outputs = [local.join("probs.npy"), local.join("logits.npy")];
+	for (chain_file, local_file) in files.iter().zip(&local_outputs) {
+		assert_eq!(
+			std::fs::read(chain_file).expect("output file"),
+			std::fs::read(local_file).expect("local output"),
+			"{chain_file} differs from the local run's {}",
+			local_file.display()
+		);
+	}
 
 	// The receipt, proven by the light client, with the outputs and the model file.
 	let mut verify = vec!["receipt", "verify", &request, "--chain-spec", spec];
@@ -295,6 +308,16 @@ fn register_infer_verify_and_errors_on_a_dev_node() {
 		&url,
 		"no receipt of request 99",
 	);
+
+	// An audit of the honest result finds nothing to prove and sends nothing.
+	let audit = ok(&["audit", &request, "--suri", "//Dave"], &url);
+	assert!(
+		audit.contains("its trace equals the local execution"),
+		"{audit}"
+	);
+
+	mcp_exchange(&url, spec, input);
+	polkadot_js_request(&url, input, &local_outputs);
 
 	// Every error: one line, and no funds move.
 	let bob_before = balance("//Bob", &url);
@@ -362,4 +385,266 @@ fn register_infer_verify_and_errors_on_a_dev_node() {
 		bob_before,
 		"a failed command moved Bob's funds"
 	);
+}
+
+/// A validator whose worker lies about its outputs (`--verity-dev-misbehave tamper-output`):
+/// its attested result settles, and `verity audit` re-executes the request, proves the wrong
+/// leaf with a fraud proof, and the worker is slashed; the receipt is marked fraudulent and the
+/// requester compensated.
+#[test]
+fn audit_proves_a_tampered_result_wrong_and_the_worker_is_slashed() {
+	let node = DevNode::start(&["--verity-dev-misbehave", "tamper-output"]);
+	let url = node.url.clone();
+	wait_until_up(&url);
+	let input = repo("models/mlp-digits/input_0.npy");
+	let status = ok(&["worker", "status", "//Alice"], &url);
+	assert!(
+		status.contains("bond 10000 VRT") && status.contains("slashed 0"),
+		"{status}"
+	);
+
+	let json = ok(
+		&[
+			"infer",
+			"0",
+			"--input",
+			input.to_str().unwrap(),
+			"--suri",
+			"//Bob",
+			"--json",
+		],
+		&url,
+	);
+	let v: serde_json::Value = serde_json::from_str(json.trim()).expect("one JSON object");
+	// The lie settles: the receipt commits to the tampered outputs.
+	assert_eq!(v["outcome"], "settled", "{v}");
+	let request = v["request"].as_u64().expect("request id").to_string();
+	let bob_before = balance("//Bob", &url);
+
+	// A dry run finds the divergence and sends nothing.
+	let dry = ok(&["audit", &request, "--dry-run"], &url);
+	assert!(dry.contains("not challenged (--dry-run)"), "{dry}");
+
+	let audit = ok(&["audit", &request, "--suri", "//Dave", "--json"], &url);
+	let a: serde_json::Value = serde_json::from_str(audit.trim()).expect("one JSON object");
+	let result = &a["results"][0];
+	assert_eq!(result["finding"], "diverges", "{a}");
+	assert_eq!(result["verdict"]["fraudProven"], true, "{a}");
+	assert_eq!(
+		result["verdict"]["slashed"], "500000000000000",
+		"FraudSlash is 500 VRT: {a}"
+	);
+
+	let receipt = ok(&["receipt", "show", &request, "--json"], &url);
+	let r: serde_json::Value = serde_json::from_str(receipt.trim()).expect("one JSON object");
+	assert_eq!(r["outcome"], "fraudulent", "{r}");
+	let status = ok(&["worker", "status", "//Alice"], &url);
+	assert!(
+		status.contains("bond 9500 VRT") && status.contains("slashed 1"),
+		"{status}"
+	);
+	let bob_after = balance("//Bob", &url);
+	assert_ne!(
+		bob_after, bob_before,
+		"the requester is compensated from the slash"
+	);
+}
+
+/// A generic client: `client/js/request.mjs` (polkadot.js, the chain's metadata and
+/// docs/protocol.md's input encoding, no Verity code) pays for an attested inference of model
+/// 1 and decodes its outputs, which must be the local canonical run's, bit for bit.
+fn polkadot_js_request(url: &str, input: &str, local_outputs: &[PathBuf]) {
+	let js = repo("client/js");
+	if !js.join("node_modules/@polkadot/api").exists() {
+		let why = "client/js/node_modules missing (scripts/test.sh installs it)";
+		assert!(
+			std::env::var("CI").as_deref() != Ok("true"),
+			"{why}; CI=true needs it"
+		);
+		eprintln!(
+			"SKIPPED the polkadot.js part of register_infer_verify_and_errors_on_a_dev_node: {why}"
+		);
+		return;
+	}
+	let tensor = verity_onnx::read_npy(Path::new(input)).expect("input");
+	let values = match tensor.data() {
+		verity_engine::TensorData::F32(v) => v.clone(),
+		_ => panic!("an f32 input"),
+	};
+	let out = Command::new("node")
+		.current_dir(&js)
+		.args(["request.mjs", url, "1", "//Eve"])
+		.arg(serde_json::json!([values]).to_string())
+		.stdin(Stdio::null())
+		.output()
+		.expect("node runs");
+	assert!(
+		out.status.success(),
+		"request.mjs failed:\n{}{}",
+		stdout(&out),
+		stderr(&out)
+	);
+	let v: serde_json::Value = serde_json::from_str(stdout(&out).trim()).expect("one JSON object");
+	assert_eq!(v["outcome"], "Settled", "{v}");
+	assert_eq!(v["outputHash"], v["postedOutputHash"], "{v}");
+	// The JS encoding of the input is the SDK's.
+	let sdk_bytes = codec::Encode::encode(&vec![tensor]);
+	assert_eq!(
+		v["inputHex"],
+		format!("0x{}", hex::encode(sdk_bytes)),
+		"{v}"
+	);
+	let outputs = v["outputs"].as_array().expect("outputs");
+	assert_eq!(outputs.len(), local_outputs.len(), "{v}");
+	for (o, path) in outputs.iter().zip(local_outputs) {
+		let t = verity_onnx::read_npy(path).expect("local output");
+		let want = match t.data() {
+			verity_engine::TensorData::F32(v) => v.iter().map(|x| *x as f64).collect::<Vec<_>>(),
+			_ => panic!("f32 outputs"),
+		};
+		let got: Vec<f64> = o["data"]
+			.as_array()
+			.expect("data")
+			.iter()
+			.map(|x| x.as_f64().expect("a number"))
+			.collect();
+		assert_eq!(got, want, "output {} differs", path.display());
+		assert_eq!(o["shape"], serde_json::json!(t.shape()), "{v}");
+	}
+}
+
+/// A real MCP client exchange with `verity mcp` over its stdio: initialize, list the tools,
+/// buy an inference within the spending limit, be refused one over it, verify the receipt.
+fn mcp_exchange(url: &str, spec: &str, input: &str) {
+	let mut server = Command::new(VERITY)
+		.args([
+			"mcp",
+			"--max-spend",
+			"0.1VRT",
+			"--chain-spec",
+			spec,
+			"--suri",
+			"//Dave",
+		])
+		.env("VERITY_URL", url)
+		.stdin(Stdio::piped())
+		.stdout(Stdio::piped())
+		.stderr(Stdio::inherit())
+		.spawn()
+		.expect("verity mcp starts");
+	struct Kill(Child);
+	impl Drop for Kill {
+		fn drop(&mut self) {
+			let _ = self.0.kill();
+			let _ = self.0.wait();
+		}
+	}
+	let mut stdin = server.stdin.take().expect("stdin");
+	let mut lines = BufReader::new(server.stdout.take().expect("stdout")).lines();
+	let _guard = Kill(server);
+	// A request `id` and its answer; id 0 sends a notification (no answer).
+	let mut call = |id: u64, method: &str, params: serde_json::Value| -> serde_json::Value {
+		let msg = match id {
+			0 => serde_json::json!({"jsonrpc": "2.0", "method": method}),
+			_ => {
+				serde_json::json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})
+			}
+		};
+		writeln!(stdin, "{msg}").expect("write to the server");
+		stdin.flush().expect("flush");
+		if id == 0 {
+			return serde_json::Value::Null;
+		}
+		loop {
+			let line = lines.next().expect("the server answers").expect("a line");
+			let v: serde_json::Value = serde_json::from_str(&line).expect("JSON-RPC");
+			if v["id"] == id {
+				return v;
+			}
+		}
+	};
+	let init = call(
+		1,
+		"initialize",
+		serde_json::json!({
+			"protocolVersion": "2025-06-18",
+			"capabilities": {},
+			"clientInfo": {"name": "verity-test", "version": "1"}
+		}),
+	);
+	assert!(
+		init["result"]["capabilities"]["tools"].is_object(),
+		"{init}"
+	);
+	call(0, "notifications/initialized", serde_json::Value::Null);
+	let tools = call(2, "tools/list", serde_json::json!({}));
+	let names: Vec<&str> = tools["result"]["tools"]
+		.as_array()
+		.expect("tools")
+		.iter()
+		.map(|t| t["name"].as_str().unwrap())
+		.collect();
+	for t in ["list_models", "quote", "infer", "verify_receipt"] {
+		assert!(names.contains(&t), "{t} missing from {names:?}");
+	}
+	let text = |v: &serde_json::Value| -> serde_json::Value {
+		let t = v["result"]["content"][0]["text"]
+			.as_str()
+			.unwrap_or_else(|| panic!("{v}"));
+		serde_json::from_str(t).unwrap_or_else(|_| serde_json::Value::String(t.into()))
+	};
+	let models = text(&call(
+		3,
+		"tools/call",
+		serde_json::json!({"name": "list_models", "arguments": {}}),
+	));
+	assert_eq!(
+		models["models"][1]["inputs"][0]["shape"],
+		serde_json::json!([1, 64]),
+		"{models}"
+	);
+
+	let data = match verity_onnx::read_npy(Path::new(input))
+		.expect("input")
+		.data()
+	{
+		verity_engine::TensorData::F32(v) => v.clone(),
+		_ => panic!("an f32 input"),
+	};
+	let infer = call(
+		4,
+		"tools/call",
+		serde_json::json!({"name": "infer", "arguments": {"model": 1, "inputs": [data]}}),
+	);
+	assert_ne!(infer["result"]["isError"], true, "{infer}");
+	let done = text(&infer);
+	assert_eq!(done["outcome"], "settled", "{done}");
+	assert_eq!(done["verification"]["outputsMatchReceipt"], true, "{done}");
+	assert_eq!(
+		done["verification"]["lightClient"]["receiptMatches"], true,
+		"{done}"
+	);
+	assert_eq!(done["outputs"].as_array().map(Vec::len), Some(2), "{done}");
+
+	// Over the limit: refused before anything is sent.
+	let refused = call(
+		5,
+		"tools/call",
+		serde_json::json!({"name": "infer", "arguments": {"model": 1, "inputs": [data], "max_fee": "1VRT"}}),
+	);
+	assert_eq!(refused["result"]["isError"], true, "{refused}");
+	assert!(refused.to_string().contains("spending limit"), "{refused}");
+
+	let outputs: Vec<serde_json::Value> = done["outputs"]
+		.as_array()
+		.unwrap()
+		.iter()
+		.map(|o| o["data"].clone())
+		.collect();
+	let verified = text(&call(
+		6,
+		"tools/call",
+		serde_json::json!({"name": "verify_receipt", "arguments": {"request": done["request"], "outputs": outputs}}),
+	));
+	assert_eq!(verified["verified"], true, "{verified}");
 }

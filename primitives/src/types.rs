@@ -117,6 +117,43 @@ impl VerificationMode {
 	}
 }
 
+/// The mode's name as clients write it: `attested`, `optimistic` or `quorum:N`.
+impl core::fmt::Display for VerificationMode {
+	fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+		match self {
+			VerificationMode::Attested => f.write_str("attested"),
+			VerificationMode::Optimistic => f.write_str("optimistic"),
+			VerificationMode::Quorum(n) => write!(f, "quorum:{n}"),
+		}
+	}
+}
+
+/// A mode name that is not `attested`, `optimistic` or `quorum:N` (N up to 255).
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct UnknownMode;
+
+impl core::fmt::Display for UnknownMode {
+	fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+		f.write_str("unknown mode: attested, optimistic or quorum:N (N up to 255)")
+	}
+}
+
+impl core::str::FromStr for VerificationMode {
+	type Err = UnknownMode;
+
+	fn from_str(s: &str) -> Result<Self, UnknownMode> {
+		match s {
+			"attested" => Ok(VerificationMode::Attested),
+			"optimistic" => Ok(VerificationMode::Optimistic),
+			_ => s
+				.strip_prefix("quorum:")
+				.and_then(|n| n.parse().ok())
+				.map(VerificationMode::Quorum)
+				.ok_or(UnknownMode),
+		}
+	}
+}
+
 /// The verification modes a model owner allows for their model (a bit set).
 #[derive(
 	Clone,

@@ -4,11 +4,11 @@ use std::time::{Duration, Instant};
 
 use codec::Encode;
 use subxt::{
-	extrinsics::ExtrinsicEvents, rpcs::RpcClient, tx::Payload, utils::Static, OnlineClient,
-	OnlineClientAtBlock,
+	client::Blocks, extrinsics::ExtrinsicEvents, rpcs::RpcClient, tx::Payload, utils::Static,
+	OnlineClient, OnlineClientAtBlock,
 };
 use verity_engine::Tensor;
-use verity_primitives::{ModelStatus, VerificationMode};
+use verity_primitives::{AssignmentState, ModelStatus, VerificationMode};
 
 use crate::{
 	chain, AccountId, Balance, Config, Error, Keypair, ModelId, ModelInfo, ModelRegistration,
@@ -80,28 +80,42 @@ async fn fetch<Addr: subxt::storage::Address>(
 	value.map(|v| v.decode().map_err(Error::chain)).transpose()
 }
 
-fn mode_name(mode: &VerificationMode) -> String {
-	match mode {
-		VerificationMode::Attested => "attested".into(),
-		VerificationMode::Optimistic => "optimistic".into(),
-		VerificationMode::Quorum(n) => format!("quorum:{n}"),
-	}
+/// A block stream with a deadline: each block as a client at it, or [`Error::Timeout`].
+struct Follow {
+	blocks: Blocks<Config>,
+	deadline: Instant,
+	timeout: Duration,
+	what: String,
 }
 
-/// Parses `attested`, `optimistic` or `quorum:N`.
-pub fn parse_mode(s: &str) -> Result<VerificationMode, Error> {
-	match s {
-		"attested" => Ok(VerificationMode::Attested),
-		"optimistic" => Ok(VerificationMode::Optimistic),
-		_ => s
-			.strip_prefix("quorum:")
-			.and_then(|n| n.parse().ok())
-			.map(VerificationMode::Quorum)
-			.ok_or_else(|| {
-				Error::InputMismatch(format!(
-					"unknown mode {s:?}: attested, optimistic or quorum:N"
-				))
-			}),
+impl Follow {
+	fn new(blocks: Blocks<Config>, timeout: Duration, what: String) -> Follow {
+		Follow {
+			blocks,
+			deadline: Instant::now() + timeout,
+			timeout,
+			what,
+		}
+	}
+
+	async fn next(&mut self) -> Result<AtBlock, Error> {
+		let left = self.deadline.saturating_duration_since(Instant::now());
+		let block = match tokio::time::timeout(left, self.blocks.next()).await {
+			Err(_) => {
+				return Err(Error::Timeout {
+					what: self.what.clone(),
+					secs: self.timeout.as_secs(),
+				})
+			}
+			Ok(None) => return Err(Error::Chain("the node closed its block stream".into())),
+			Ok(Some(b)) => b.map_err(Error::chain)?,
+		};
+		block.at().await.map_err(Error::chain)
+	}
+
+	/// Another stream under the same deadline.
+	fn with_blocks(self, blocks: Blocks<Config>) -> Follow {
+		Follow { blocks, ..self }
 	}
 }
 
@@ -188,7 +202,11 @@ impl Client {
 		self.submit(&call, signer).await.map(|_| ())
 	}
 
-	async fn ensure_funds(&self, signer: &Keypair, needed: Balance) -> Result<(), Error> {
+	pub(crate) async fn ensure_funds(
+		&self,
+		signer: &Keypair,
+		needed: Balance,
+	) -> Result<(), Error> {
 		let free = self.free_balance(&crate::account_of(signer)).await?;
 		if free < needed {
 			return Err(Error::InsufficientFunds { needed, free });
@@ -300,7 +318,7 @@ impl Client {
 		if info.status != ModelStatus::Active || !info.modes.allows(&mode) {
 			return Err(Error::ModeNotOffered {
 				model,
-				mode: mode_name(&mode),
+				mode: mode.to_string(),
 			});
 		}
 		let at = self.at().await?;
@@ -315,7 +333,7 @@ impl Client {
 			.map_err(Error::chain)?;
 		quote.ok_or_else(|| Error::ModeNotOffered {
 			model,
-			mode: mode_name(&mode),
+			mode: mode.to_string(),
 		})
 	}
 
@@ -427,59 +445,93 @@ impl Client {
 			.transpose()
 	}
 
-	/// Follows request `id` until its receipt is written, calling `progress` at each new phase;
-	/// fails with [`Error::Timeout`] after `timeout`.
+	/// Follows request `id` until its receipt is finalized, calling `progress` at each new
+	/// phase (seen in best blocks, so progress shows before finality); fails with
+	/// [`Error::Timeout`] after `timeout`.
 	pub async fn wait(
 		&self,
 		id: RequestId,
 		timeout: Duration,
 		mut progress: impl FnMut(&Phase),
 	) -> Result<Finished, Error> {
-		let deadline = Instant::now() + timeout;
-		let mut blocks = self.api.stream_best_blocks().await.map_err(Error::chain)?;
+		self.ensure_request(id).await?;
+		let blocks = self.api.stream_best_blocks().await.map_err(Error::chain)?;
+		let mut best = Follow::new(blocks, timeout, format!("request {id} to finish"));
 		let mut last = None;
 		loop {
-			let left = deadline.saturating_duration_since(Instant::now());
-			let block = match tokio::time::timeout(left, blocks.next()).await {
-				Err(_) => {
-					return Err(Error::Timeout {
-						what: format!("request {id} to finish"),
-						secs: timeout.as_secs(),
-					})
-				}
-				Ok(None) => return Err(Error::Chain("the node closed its block stream".into())),
-				Ok(Some(b)) => b.map_err(Error::chain)?,
-			};
-			let at = block.at().await.map_err(Error::chain)?;
+			let at = best.next().await?;
 			let phase = match Self::receipt_at(&at, id).await? {
-				Some(receipt) => {
-					progress(&Phase::Finished);
-					let outputs = self.accepted_outputs(&at, id, &receipt).await?;
-					return Ok(Finished {
-						id,
-						receipt,
-						outputs,
-						block: (at.block_number() as u32, at.block_hash().0),
-					});
-				}
-				None => {
-					let request = fetch(&at, chain::storage().inference().requests(), (id,))
-						.await?
-						.ok_or(Error::UnknownRequest(id))?
-						.0;
-					match request.status {
+				Some(_) => Phase::Finished,
+				// A block from before the request (the stream may start behind) tells nothing.
+				None => match fetch(&at, chain::storage().inference().requests(), (id,)).await? {
+					None => continue,
+					Some(Static(request)) => match request.status {
 						RequestStatus::Assigned { .. } => Phase::Assigned,
 						RequestStatus::Revealing { .. } => Phase::Revealing,
 						RequestStatus::Challengeable { until } => Phase::Challengeable { until },
 						RequestStatus::Disputed { .. } => Phase::Disputed,
-					}
-				}
+					},
+				},
 			};
 			if last.as_ref() != Some(&phase) {
 				progress(&phase);
-				last = Some(phase);
+			}
+			if phase == Phase::Finished {
+				break;
+			}
+			last = Some(phase);
+		}
+		// The receipt is in a best block; return it once finalized.
+		let blocks = self.api.stream_blocks().await.map_err(Error::chain)?;
+		let mut finalized = best.with_blocks(blocks);
+		loop {
+			let at = finalized.next().await?;
+			if let Some(receipt) = Self::receipt_at(&at, id).await? {
+				let outputs = self.accepted_outputs(&at, id, &receipt).await?;
+				return Ok(Finished {
+					id,
+					receipt,
+					outputs,
+					block: (at.block_number() as u32, at.block_hash().0),
+				});
 			}
 		}
+	}
+
+	/// Waits until request `id` has a result to audit (a worker posted one, in finalized
+	/// state) or has finished; fails with [`Error::Timeout`] after `timeout`.
+	pub async fn wait_for_result(&self, id: RequestId, timeout: Duration) -> Result<(), Error> {
+		self.ensure_request(id).await?;
+		let blocks = self.api.stream_blocks().await.map_err(Error::chain)?;
+		let mut blocks = Follow::new(blocks, timeout, format!("a result on request {id}"));
+		loop {
+			let at = blocks.next().await?;
+			if Self::receipt_at(&at, id).await?.is_some() {
+				return Ok(());
+			}
+			let request = fetch(&at, chain::storage().inference().requests(), (id,)).await?;
+			let posted = request.is_some_and(|Static(r)| {
+				r.assignments
+					.iter()
+					.any(|a| a.state == AssignmentState::Submitted)
+			});
+			if posted {
+				return Ok(());
+			}
+		}
+	}
+
+	/// [`Error::UnknownRequest`] unless request `id` exists or has a receipt (finalized state).
+	async fn ensure_request(&self, id: RequestId) -> Result<(), Error> {
+		let at = self.at().await?;
+		if Self::receipt_at(&at, id).await?.is_some()
+			|| fetch(&at, chain::storage().inference().requests(), (id,))
+				.await?
+				.is_some()
+		{
+			return Ok(());
+		}
+		Err(Error::UnknownRequest(id))
 	}
 
 	/// The output tensors of the first accepted worker's result, if the chain still keeps it.

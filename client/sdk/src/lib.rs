@@ -3,8 +3,9 @@
 //!
 //! The typed API ([`chain`]) is generated from the runtime metadata checked in beside this crate
 //! (`metadata.scale`; a node test fails when it drifts from the runtime). Verity's own types
-//! (verification modes, requests, receipts, model records and registrations) are the
-//! `verity-primitives` / `pallet-models` Rust types themselves, wrapped in
+//! (verification modes, requests, receipts, model records and registrations, fraud-proof nodes,
+//! Merkle proofs and proven tensors) are the `verity-primitives` / `pallet-models` /
+//! `verity-engine` Rust types themselves, wrapped in
 //! [`subxt::utils::Static`].
 //!
 //! ```no_run
@@ -20,12 +21,14 @@
 //! # Ok(()) }
 //! ```
 
+mod audit;
 mod client;
 mod error;
 mod keys;
 pub mod verify;
 
-pub use client::{parse_mode, Client, Finished, Phase, Posted};
+pub use audit::{Audited, Finding, Verdict};
+pub use client::{Client, Finished, Phase, Posted};
 pub use error::Error;
 pub use keys::{account_of, keypair, keypair_from_file};
 pub use subxt::{rpcs as subxt_rpcs, utils::AccountId32 as AccountId};
@@ -64,6 +67,18 @@ pub use verity_primitives::{
 	substitute_type(
 		path = "verity_primitives::types::ModelInfo<A, B, C>",
 		with = "::subxt::utils::Static<::verity_primitives::ModelInfo<A, B, C>>"
+	),
+	substitute_type(
+		path = "pallet_inference::types::ProofNode",
+		with = "::subxt::utils::Static<::verity_engine::Node>"
+	),
+	substitute_type(
+		path = "pallet_inference::types::ProofInput",
+		with = "::subxt::utils::Static<::verity_primitives::ProvenTensor>"
+	),
+	substitute_type(
+		path = "verity_engine::commit::MerkleProof",
+		with = "::subxt::utils::Static<::verity_engine::MerkleProof>"
 	)
 )]
 pub mod chain {}

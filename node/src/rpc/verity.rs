@@ -99,28 +99,8 @@ fn hex(bytes: &[u8]) -> String {
 	sp_core::bytes::to_hex(bytes, false)
 }
 
-/// Parses `attested`, `optimistic` or `quorum:N`.
-pub fn parse_mode(s: &str) -> Result<VerificationMode, String> {
-	match s {
-		"attested" => Ok(VerificationMode::Attested),
-		"optimistic" => Ok(VerificationMode::Optimistic),
-		_ => {
-			let n = s
-				.strip_prefix("quorum:")
-				.ok_or_else(|| format!("unknown mode {s:?}: attested, optimistic or quorum:N"))?;
-			u8::from_str(n)
-				.map(VerificationMode::Quorum)
-				.map_err(|_| format!("quorum size {n:?} is not a number up to 255"))
-		}
-	}
-}
-
 fn mode_json(mode: &VerificationMode) -> Value {
-	match mode {
-		VerificationMode::Attested => json!("attested"),
-		VerificationMode::Optimistic => json!("optimistic"),
-		VerificationMode::Quorum(n) => json!(format!("quorum:{n}")),
-	}
+	json!(mode.to_string())
 }
 
 fn request_json(r: &Request<AccountId, Balance, BlockNumber>) -> Value {
@@ -232,7 +212,8 @@ where
 	}
 
 	fn quote(&self, model: u32, mode: String) -> RpcResult<Option<String>> {
-		let mode = parse_mode(&mode).map_err(|e| error(2, e))?;
+		let mode =
+			VerificationMode::from_str(&mode).map_err(|e| error(2, format!("{mode:?}: {e}")))?;
 		let best = self.client.info().best_hash;
 		let quote = self
 			.client
