@@ -14,7 +14,7 @@ node="$CARGO_TARGET_DIR/release/verity-node"
 # Median slopes, not least squares: FRAME varies one component at a time with the others at their
 # maximum, and a least-squares plane through those two lines follows the outliers of either (one
 # run put an 8.8 ms intercept under every `submit_result(l, o)`); median slopes do not.
-for pallet in models workers inference; do
+for pallet in models workers inference validators; do
 	"$node" benchmark pallet \
 		--chain dev \
 		--pallet "pallet_$pallet" \

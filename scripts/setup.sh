@@ -34,7 +34,7 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
 # The pallets whose FRAME benchmarks produce weights (scripts/benchmark-pallets.sh) and whose
 # benchmark test suites run in the test command.
-VERITY_BENCHMARKED_PALLETS=(pallet-models pallet-workers pallet-inference)
+VERITY_BENCHMARKED_PALLETS=(pallet-models pallet-workers pallet-inference pallet-validators)
 verity_benchmark_features() {
 	local features
 	features=$(printf '%s/runtime-benchmarks,' "${VERITY_BENCHMARKED_PALLETS[@]}")

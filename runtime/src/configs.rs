@@ -6,7 +6,7 @@ use frame_support::{
 	derive_impl,
 	dispatch::DispatchClass,
 	parameter_types,
-	traits::{ConstBool, ConstU128, ConstU32, ConstU64, ConstU8, VariantCountOf},
+	traits::{ConstBool, ConstU128, ConstU32, ConstU64, ConstU8, Contains, VariantCountOf},
 	weights::{
 		constants::{ParityDbWeight, WEIGHT_REF_TIME_PER_SECOND},
 		IdentityFee, Weight,
@@ -24,17 +24,17 @@ use pallet_transaction_payment::{ConstFeeMultiplier, FungibleAdapter, Multiplier
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
 use sp_runtime::{
 	generic,
-	traits::{AccountIdConversion, One, StaticLookup, Verify},
+	traits::{AccountIdConversion, ConvertInto, One, OpaqueKeys, StaticLookup, Verify},
 	Perbill,
 };
 use sp_version::RuntimeVersion;
 
 use super::{
-	tx_extension, AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Inference, Models,
-	Nonce, PalletInfo, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason,
-	RuntimeOrigin, RuntimeTask, Signature, SignedPayload, System, TxExtension, UncheckedExtrinsic,
-	Workers, DAYS, EXISTENTIAL_DEPOSIT, HOURS, MICRO_UNIT, MILLI_UNIT, MINUTES, SLOT_DURATION,
-	UNIT, VERSION,
+	opaque::SessionKeys, tx_extension, AccountId, Aura, Balance, Balances, Block, BlockNumber,
+	Hash, Inference, Models, Nonce, PalletInfo, Runtime, RuntimeCall, RuntimeEvent,
+	RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask, Signature, SignedPayload,
+	System, TxExtension, UncheckedExtrinsic, Validators, Workers, DAYS, EXISTENTIAL_DEPOSIT, HOURS,
+	MICRO_UNIT, MILLI_UNIT, MINUTES, SLOT_DURATION, UNIT, VERSION,
 };
 
 /// Share of a block's weight and length available to normal (non-operational) extrinsics.
@@ -76,10 +76,13 @@ impl frame_system::Config for Runtime {
 	type MaxConsumers = ConstU32<16>;
 }
 
+/// Most block authorities: Aura's, GRANDPA's and the validator set's bound.
+pub const MAX_AUTHORITIES: u32 = 32;
+
 impl pallet_aura::Config for Runtime {
 	type AuthorityId = AuraId;
 	type DisabledValidators = ();
-	type MaxAuthorities = ConstU32<32>;
+	type MaxAuthorities = ConstU32<MAX_AUTHORITIES>;
 	type AllowMultipleBlocksPerSlot = ConstBool<false>;
 	type SlotDuration = pallet_aura::MinimumPeriodTimesTwo<Runtime>;
 }
@@ -87,12 +90,76 @@ impl pallet_aura::Config for Runtime {
 impl pallet_grandpa::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type WeightInfo = ();
-	type MaxAuthorities = ConstU32<32>;
+	type MaxAuthorities = ConstU32<MAX_AUTHORITIES>;
 	type MaxNominators = ConstU32<0>;
 	type MaxSetIdSessionEntries = ConstU64<0>;
-	/// No session pallet: equivocations are not reported on chain.
+	/// No historical sessions: equivocations are not reported on chain.
 	type KeyOwnerProof = sp_core::Void;
 	type EquivocationReportSystem = ();
+}
+
+parameter_types! {
+	/// Blocks per session. A validator added or removed takes effect after one to two
+	/// sessions; the session pallet's rotation block carries no user transactions, so shorter
+	/// sessions cost throughput.
+	pub const SessionPeriod: BlockNumber = 2 * MINUTES;
+	/// What setting session keys holds, against filling `Session::NextKeys` for free.
+	pub const SessionKeyDeposit: Balance = UNIT;
+}
+
+impl pallet_session::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	/// A validator is identified by its account.
+	type ValidatorId = AccountId;
+	type ValidatorIdOf = ConvertInto;
+	type ShouldEndSession = pallet_session::PeriodicSessions<SessionPeriod, ConstU32<0>>;
+	type NextSessionRotation = pallet_session::PeriodicSessions<SessionPeriod, ConstU32<0>>;
+	type SessionManager = Validators;
+	type SessionHandler = <SessionKeys as OpaqueKeys>::KeyTypeIdProviders;
+	type Keys = SessionKeys;
+	/// No validator is disabled: misbehaviour is not reported on chain.
+	type DisablingStrategy = ();
+	type WeightInfo = pallet_session::weights::SubstrateWeight<Runtime>;
+	type Currency = Balances;
+	type KeyDeposit = SessionKeyDeposit;
+}
+
+/// The accounts that have session keys for the next session.
+pub struct HasSessionKeys;
+impl Contains<AccountId> for HasSessionKeys {
+	fn contains(who: &AccountId) -> bool {
+		pallet_session::NextKeys::<Runtime>::contains_key(who)
+	}
+}
+
+impl pallet_validators::Config for Runtime {
+	type AddRemoveOrigin = frame_system::EnsureRoot<AccountId>;
+	type HasSessionKeys = HasSessionKeys;
+	type MaxValidators = ConstU32<MAX_AUTHORITIES>;
+	type MinValidators = ConstU32<1>;
+	type WeightInfo = pallet_validators::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = ValidatorsBenchmarkHelper;
+}
+
+/// Gives benchmark accounts session keys by writing them to the session pallet's storage.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct ValidatorsBenchmarkHelper;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_validators::BenchmarkHelper<AccountId> for ValidatorsBenchmarkHelper {
+	fn set_session_keys(who: &AccountId) {
+		let mut raw = [0u8; 32];
+		raw.copy_from_slice(&who.encode()[..32]);
+		let keys = SessionKeys {
+			aura: sp_core::sr25519::Public::from_raw(raw).into(),
+			grandpa: sp_core::ed25519::Public::from_raw(raw).into(),
+			verity: verity_primitives::crypto::WorkerPublic::from(
+				sp_core::sr25519::Public::from_raw(raw),
+			),
+		};
+		pallet_session::NextKeys::<Runtime>::insert(who, keys);
+	}
 }
 
 impl pallet_timestamp::Config for Runtime {

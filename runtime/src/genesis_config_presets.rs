@@ -17,8 +17,9 @@ use verity_engine::Program;
 use verity_primitives::{crypto::WorkerPublic, ModeSet};
 
 use crate::{
-	configs::ProtocolAccount, AccountId, AuraConfig, Balance, BalancesConfig, GrandpaConfig,
-	ModelsConfig, RuntimeGenesisConfig, SudoConfig, WorkersConfig, MILLI_UNIT, UNIT,
+	configs::ProtocolAccount, opaque::SessionKeys, AccountId, Balance, BalancesConfig,
+	ModelsConfig, RuntimeGenesisConfig, SessionConfig, SudoConfig, ValidatorsConfig, WorkersConfig,
+	MILLI_UNIT, UNIT,
 };
 
 /// What each well-known dev account holds at genesis.
@@ -53,9 +54,11 @@ fn demo_model() -> Option<(
 	Some((Sr25519Keyring::Alice.to_account_id(), registration))
 }
 
-/// A genesis patch with the given block authorities, endowed accounts and sudo key.
+/// A genesis patch with the given validators (account and session keys), workers, models,
+/// endowed accounts and sudo key. The session pallet's genesis sets Aura's and GRANDPA's
+/// authorities from the validators' keys.
 fn verity_genesis(
-	authorities: &[(AuraId, GrandpaId)],
+	validators: &[(AccountId, SessionKeys)],
 	workers: &[Sr25519Keyring],
 	models: Vec<(
 		AccountId,
@@ -76,13 +79,13 @@ fn verity_genesis(
 				)))
 				.collect(),
 		},
-		aura: AuraConfig {
-			authorities: authorities.iter().map(|(aura, _)| aura.clone()).collect()
+		validators: ValidatorsConfig {
+			validators: validators.iter().map(|(who, _)| who.clone()).collect(),
 		},
-		grandpa: GrandpaConfig {
-			authorities: authorities
+		session: SessionConfig {
+			keys: validators
 				.iter()
-				.map(|(_, grandpa)| (grandpa.clone(), 1))
+				.map(|(who, keys)| (who.clone(), who.clone(), keys.clone()))
 				.collect(),
 		},
 		sudo: SudoConfig { key: Some(root) },
@@ -100,9 +103,15 @@ fn verity_genesis(
 	})
 }
 
-/// The Aura (sr25519) and GRANDPA (ed25519) keys a dev validator derives from its name.
-fn authority_keys(sr: Sr25519Keyring, ed: Ed25519Keyring) -> (AuraId, GrandpaId) {
-	(sr.public().into(), ed.public().into())
+/// A dev validator: its account and the session keys it derives from its name (Aura and `vrty`
+/// sr25519, GRANDPA ed25519), as `--alice` etc. insert them into the keystore.
+fn dev_validator(sr: Sr25519Keyring, ed: Ed25519Keyring) -> (AccountId, SessionKeys) {
+	let keys = SessionKeys {
+		aura: AuraId::from(sr.public()),
+		grandpa: GrandpaId::from(ed.public()),
+		verity: WorkerPublic::from(sr.public()),
+	};
+	(sr.to_account_id(), keys)
 }
 
 fn dev_accounts() -> Vec<AccountId> {
@@ -114,7 +123,7 @@ fn dev_accounts() -> Vec<AccountId> {
 /// The `development` preset: Alice alone authors and finalizes.
 pub fn development_config_genesis() -> Value {
 	verity_genesis(
-		&[authority_keys(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
+		&[dev_validator(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
 		&[Sr25519Keyring::Alice],
 		demo_model().into_iter().collect(),
 		dev_accounts(),
@@ -126,9 +135,9 @@ pub fn development_config_genesis() -> Value {
 pub fn local_config_genesis() -> Value {
 	verity_genesis(
 		&[
-			authority_keys(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
-			authority_keys(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
-			authority_keys(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
+			dev_validator(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
+			dev_validator(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
+			dev_validator(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
 		],
 		&[
 			Sr25519Keyring::Alice,

@@ -1,7 +1,7 @@
 //! The Verity runtime.
 //!
-//! FRAME system pallets (System, Timestamp, Aura, Grandpa, Balances, TransactionPayment, Sudo)
-//! and Verity's pallets: Models (the registry), Workers (bonds) and Inference (requests, escrow,
+//! FRAME system pallets (System, Timestamp, Validators, Session, Aura, Grandpa, Balances,
+//! TransactionPayment, Sudo) and Verity's pallets: Models (the registry), Workers (bonds) and Inference (requests, escrow,
 //! verification modes, fraud proofs, settlement). `configs` holds the pallet configurations, `apis`
 //! the runtime API implementations and `genesis_config_presets` the `development` and
 //! `local_testnet` genesis presets.
@@ -30,6 +30,7 @@ mod benches {
 		[pallet_sudo, crate::Sudo]
 		[pallet_models, crate::Models]
 		[pallet_workers, crate::Workers]
+		[pallet_validators, crate::Validators]
 		[pallet_inference, crate::Inference]
 	);
 }
@@ -203,6 +204,14 @@ mod runtime {
 
 	#[runtime::pallet_index(1)]
 	pub type Timestamp = pallet_timestamp;
+
+	// The validator set, then the sessions that apply it: both before Aura and GRANDPA, whose
+	// authorities the session pallet sets (at genesis too, so their own genesis lists none).
+	#[runtime::pallet_index(7)]
+	pub type Validators = pallet_validators;
+
+	#[runtime::pallet_index(8)]
+	pub type Session = pallet_session;
 
 	#[runtime::pallet_index(2)]
 	pub type Aura = pallet_aura;

@@ -503,3 +503,24 @@ pub mod pallet {
 impl<T: Config> sp_runtime::BoundToRuntimeAppPublic for Pallet<T> {
 	type Public = WorkerPublic;
 }
+
+/// The `vrty` key is one of a validator's session keys, so that `author_rotateKeys` generates it
+/// with the others. The session does not authorize workers: the key a worker registered here
+/// does. So the session's changes are not acted on.
+impl<T: Config> frame_support::traits::OneSessionHandler<T::AccountId> for Pallet<T> {
+	type Key = WorkerPublic;
+
+	fn on_genesis_session<'a, I: 'a>(_validators: I)
+	where
+		I: Iterator<Item = (&'a T::AccountId, WorkerPublic)>,
+	{
+	}
+
+	fn on_new_session<'a, I: 'a>(_changed: bool, _validators: I, _queued: I)
+	where
+		I: Iterator<Item = (&'a T::AccountId, WorkerPublic)>,
+	{
+	}
+
+	fn on_disabled(_validator_index: u32) {}
+}
