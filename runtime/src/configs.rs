@@ -107,13 +107,16 @@ parameter_types! {
 	pub const SessionKeyDeposit: Balance = UNIT;
 }
 
+/// Sessions of `SessionPeriod` blocks from block 0.
+type Sessions = pallet_session::PeriodicSessions<SessionPeriod, ConstU32<0>>;
+
 impl pallet_session::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	/// A validator is identified by its account.
 	type ValidatorId = AccountId;
 	type ValidatorIdOf = ConvertInto;
-	type ShouldEndSession = pallet_session::PeriodicSessions<SessionPeriod, ConstU32<0>>;
-	type NextSessionRotation = pallet_session::PeriodicSessions<SessionPeriod, ConstU32<0>>;
+	type ShouldEndSession = Sessions;
+	type NextSessionRotation = Sessions;
 	type SessionManager = Validators;
 	type SessionHandler = <SessionKeys as OpaqueKeys>::KeyTypeIdProviders;
 	type Keys = SessionKeys;
