@@ -171,6 +171,15 @@ fn the_dev_validator_serves_attested_and_optimistic_requests_by_itself() {
 		"the compiled demo model is on disk"
 	);
 	assert_eq!(value("verity_model_root_mismatches_total"), 0.0);
+	assert_eq!(value("verity_jobs_pending"), 0.0, "nothing left queued");
+
+	// Every metric the alert rules and the dashboard of docker/ query is one this node exports.
+	for name in monitored_metrics() {
+		assert!(
+			exports_series(&body, &name),
+			"docker/ monitors {name}, which the node does not export"
+		);
+	}
 }
 
 /// `signer` registers `program` (compiled from `onnx`), its bytes on chain or, with `uri`,

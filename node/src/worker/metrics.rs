@@ -13,6 +13,8 @@ pub struct Metrics {
 	/// Jobs finished, by `kind` (serve, audit) and `outcome` (done, failure_result: an operator
 	/// failed and the failure is posted, failed: nothing to post, refused: the model).
 	pub jobs: CounterVec<U64>,
+	/// Jobs queued or running now: with no job finishing for long, the worker is stalled.
+	pub jobs_pending: Gauge<U64>,
 	/// Audits the sampling chose to run.
 	pub audits_run: Counter<U64>,
 	/// Audits whose trace differed from the audited worker's (a fraud proof follows).
@@ -50,6 +52,10 @@ impl Metrics {
 					Opts::new("verity_jobs_total", "Inference jobs finished"),
 					&["kind", "outcome"],
 				)?,
+				registry,
+			)?,
+			jobs_pending: register(
+				Gauge::new("verity_jobs_pending", "Inference jobs queued or running")?,
 				registry,
 			)?,
 			audits_run: register(

@@ -204,6 +204,7 @@ impl InferenceService {
 			&& self.shared.config.misbehave == Some(Misbehaviour::Withhold)
 		{
 			jobs.insert(job.key, Entry::Queued);
+			self.shared.count_pending(&jobs);
 			return Ok(JobStatus::Queued);
 		}
 		let key = job.key;
@@ -211,6 +212,7 @@ impl InferenceService {
 			return Err(HostError::Busy);
 		}
 		jobs.insert(key, Entry::Queued);
+		self.shared.count_pending(&jobs);
 		// A small model finishes in milliseconds: waiting briefly lets its result go out from
 		// this block's off-chain worker instead of the next one's.
 		let deadline = Instant::now() + wait;
@@ -263,9 +265,23 @@ impl Shared {
 
 	fn set(&self, key: JobKey, entry: Entry) {
 		let finished = matches!(entry, Entry::Finished(..));
-		self.jobs.lock().expect("jobs lock").insert(key, entry);
+		let mut jobs = self.jobs.lock().expect("jobs lock");
+		jobs.insert(key, entry);
+		self.count_pending(&jobs);
+		drop(jobs);
 		if finished {
 			self.finished.notify_all();
+		}
+	}
+
+	/// Sets the `verity_jobs_pending` gauge from the job table.
+	fn count_pending(&self, jobs: &HashMap<JobKey, Entry>) {
+		if let Some(m) = &self.metrics {
+			let pending = jobs
+				.values()
+				.filter(|e| !matches!(e, Entry::Finished(..)))
+				.count();
+			m.jobs_pending.set(pending as u64);
 		}
 	}
 

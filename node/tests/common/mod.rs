@@ -223,6 +223,49 @@ pub fn metric(body: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
 		})
 }
 
+/// The metric names (`substrate_*`, `verity_*`) that the alert rules and the Grafana dashboard
+/// of `docker/` query.
+pub fn monitored_metrics() -> std::collections::BTreeSet<String> {
+	let mut names = std::collections::BTreeSet::new();
+	for file in [
+		"docker/prometheus/alerts.yml",
+		"docker/grafana/dashboards/verity.json",
+	] {
+		let text = std::fs::read_to_string(repo_path(file)).expect("a monitoring file");
+		for (start, _) in text.match_indices(|c: char| c == 's' || c == 'v') {
+			let rest = &text[start..];
+			let preceded = text[..start]
+				.chars()
+				.next_back()
+				.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+			if preceded || !(rest.starts_with("substrate_") || rest.starts_with("verity_")) {
+				continue;
+			}
+			let end = rest
+				.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+				.unwrap_or(rest.len());
+			names.insert(rest[..end].to_string());
+		}
+	}
+	names
+}
+
+/// Whether the Prometheus text `body` exports the series `name`: a family of its own or a
+/// histogram's `_bucket` / `_sum` / `_count` series.
+pub fn exports_series(body: &str, name: &str) -> bool {
+	let families: Vec<(&str, &str)> = body
+		.lines()
+		.filter_map(|l| l.strip_prefix("# TYPE "))
+		.filter_map(|l| l.split_once(' '))
+		.collect();
+	families.iter().any(|(family, _)| *family == name)
+		|| ["_bucket", "_sum", "_count"].iter().any(|suffix| {
+			name.strip_suffix(suffix).is_some_and(|family| {
+				families.iter().any(|(f, kind)| *f == family && *kind == "histogram")
+			})
+		})
+}
+
 pub fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
 	let deadline = Instant::now() + timeout;
 	loop {
