@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs client/js's pinned npm packages (polkadot.js, for the generic-client check in
-# client/tests/cli_chain.rs) from its lock file, and Node.js itself if the machine lacks it.
-# Does nothing when the installed tree already matches the lock.
+# Installs the repo's pinned npm packages from their lock files: client/js (polkadot.js, for the
+# generic-client check in client/tests/cli_chain.rs) and zombienet (@zombienet/cli, for the
+# network tests of scripts/zombienet.sh); and Node.js itself if the machine lacks it. Does
+# nothing for a folder whose installed tree already matches its lock.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -13,9 +14,10 @@ if ! command -v npm >/dev/null 2>&1; then
 		{ _verity_as_root apt-get update -q >/dev/null && _verity_as_root apt-get install -y -q nodejs npm >/dev/null; }
 fi
 
-cd client/js
-stamp=node_modules/.verity-installed-lock
-if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
-	npm ci --no-audit --no-fund --loglevel=error
-	cp package-lock.json "$stamp"
-fi
+for dir in client/js zombienet; do
+	stamp="$dir/node_modules/.verity-installed-lock"
+	if [ ! -f "$stamp" ] || ! cmp -s "$dir/package-lock.json" "$stamp"; then
+		(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+		cp "$dir/package-lock.json" "$stamp"
+	fi
+done
