@@ -1,5 +1,6 @@
 //! `verity-node --dev` end to end: blocks are finalized and a signed transfer from Alice lands,
-//! once, in a block authored after its submission, which moves Dave's balance.
+//! once, in a block authored after its submission, which moves Dave's balance; a runtime upgrade
+//! by sudo takes effect on the running chain.
 
 mod common;
 
@@ -10,7 +11,12 @@ use common::*;
 use serde_json::json;
 use sp_keyring::Sr25519Keyring;
 use verity_engine::commit::blake2_256;
-use verity_runtime::{AccountId, Balance, BalancesCall, Nonce, Runtime, RuntimeCall, UNIT};
+use verity_engine::Tensor;
+use verity_primitives::{Outcome, VerificationMode};
+use verity_runtime::{
+	AccountId, Balance, BalancesCall, Nonce, Runtime, RuntimeCall, SudoCall, SystemCall, UNIT,
+	VERSION,
+};
 
 /// The free balance of `who` in the state after block `number`.
 fn free_balance_at(node: &Node, who: &AccountId, number: u32) -> Balance {
@@ -117,4 +123,89 @@ fn dev_chain_finalizes_and_includes_a_signed_transfer() {
 		Some(nonce as u64 + 1),
 		"Alice's nonce advanced"
 	);
+}
+
+/// The spec version the node reports for its best block.
+fn spec_version(node: &Node) -> u32 {
+	let version = node
+		.rpc("state_getRuntimeVersion", json!([]))
+		.expect("state_getRuntimeVersion");
+	version["specVersion"].as_u64().expect("specVersion is a number") as u32
+}
+
+/// The upgrade of docs/operations.md ("Runtime upgrades") on a running dev node: sudo sets the
+/// code of the next spec version with `sudo.sudoUncheckedWeight(system.setCode)`. The chain then
+/// runs it: it reports the new version, refuses transactions signed for the old one and takes
+/// those signed for the new, keeps finalizing, and its validator's worker still serves.
+#[test]
+fn a_runtime_upgrade_by_sudo_takes_effect_on_the_running_chain() {
+	let node = Node::spawn("upgrade", &["--dev", "--tmp"]);
+	node.rpc_when_up("system_health", json!([]), Duration::from_secs(60));
+	node.wait_finalized(1, Duration::from_secs(90));
+	assert_eq!(spec_version(&node), VERSION.spec_version);
+	let next = VERSION.spec_version + 1;
+
+	let alice = Sr25519Keyring::Alice;
+	let genesis = genesis_hash(&node);
+	let code = verity_runtime::upgrade_test::WASM_BINARY
+		.expect("runtime/build.rs builds the upgrade-test runtime")
+		.to_vec();
+	let upgrade = RuntimeCall::Sudo(SudoCall::sudo_unchecked_weight {
+		call: Box::new(RuntimeCall::System(SystemCall::set_code { code })),
+		weight: sp_runtime::Weight::zero(),
+	});
+	let nonce = next_nonce(&node, &alice.to_account_id());
+	let set_in = submit_and_wait_included(
+		&node,
+		&signed_extrinsic(alice, upgrade, nonce, genesis),
+		Duration::from_secs(120),
+	);
+	wait_for(
+		"the node reports the new spec version",
+		Duration::from_secs(120),
+		|| (spec_version(&node) == next).then_some(()),
+	);
+
+	let dave = Sr25519Keyring::Dave.to_account_id();
+	let transfer = RuntimeCall::Balances(BalancesCall::transfer_keep_alive {
+		dest: dave.clone().into(),
+		value: UNIT,
+	});
+	let nonce = next_nonce(&node, &alice.to_account_id());
+	let stale = signed_extrinsic(alice, transfer.clone(), nonce, genesis);
+	let refused = node
+		.rpc("author_submitExtrinsic", json!([to_hex(&stale)]))
+		.expect_err("a transaction signed for the old spec version is refused");
+	assert!(refused.contains("bad signature"), "{refused}");
+	let dave_before = free_balance(&node, &dave);
+	let fresh = signed_extrinsic_for(next, alice, transfer, nonce, genesis);
+	let transferred_in = submit_and_wait_included(&node, &fresh, Duration::from_secs(120));
+	assert!(transferred_in > set_in);
+	assert_eq!(free_balance(&node, &dave), dave_before + UNIT);
+	node.wait_finalized(transferred_in, Duration::from_secs(120));
+
+	// The worker calls the new code's runtime APIs: Bob's attested request settles.
+	let bob = Sr25519Keyring::Bob;
+	let demo = 0;
+	let mode = VerificationMode::Attested;
+	let input = vec![Tensor::from_f32(&[1, 64], vec![1.0; 64]).expect("a [1, 64] tensor")];
+	let fee: Option<Balance> = state_call(&node, "VerityApi_quote", (demo, mode)).expect("quote");
+	let id = next_request_id(&node);
+	let request = RuntimeCall::Inference(pallet_inference::Call::request_inference {
+		model: demo,
+		input: input.encode().try_into().expect("the input fits"),
+		mode,
+		max_fee: fee.expect("the demo model is quotable"),
+	});
+	let nonce = next_nonce(&node, &bob.to_account_id());
+	submit_and_wait_included(
+		&node,
+		&signed_extrinsic_for(next, bob, request, nonce, genesis),
+		Duration::from_secs(120),
+	);
+	let settled = wait_for("the request settled", Duration::from_secs(180), || {
+		receipt(&node, id)
+	});
+	assert_eq!(settled.outcome, Outcome::Settled);
+	assert_eq!(settled.workers.to_vec(), vec![alice.to_account_id()]);
 }

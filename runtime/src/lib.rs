@@ -13,6 +13,13 @@
 #[cfg(feature = "std")]
 include!(concat!(env!("OUT_DIR"), "/wasm_binary.rs"));
 
+/// This runtime's wasm with `spec_version` one higher and nothing else changed
+/// (`runtime/upgrade-test`): the code the runtime upgrade test sets on a running node.
+#[cfg(feature = "std")]
+pub mod upgrade_test {
+	include!(concat!(env!("OUT_DIR"), "/upgrade_test_wasm.rs"));
+}
+
 extern crate alloc;
 
 use alloc::vec::Vec;
@@ -48,6 +55,7 @@ use sp_version::{runtime_version, RuntimeVersion};
 
 pub use frame_system::Call as SystemCall;
 pub use pallet_balances::Call as BalancesCall;
+pub use pallet_sudo::Call as SudoCall;
 pub use pallet_timestamp::Call as TimestampCall;
 #[cfg(any(feature = "std", test))]
 pub use sp_runtime::BuildStorage;
@@ -110,17 +118,30 @@ pub mod opaque {
 	}
 }
 
-#[runtime_version]
-pub const VERSION: RuntimeVersion = RuntimeVersion {
-	spec_name: alloc::borrow::Cow::Borrowed("verity"),
-	impl_name: alloc::borrow::Cow::Borrowed("verity-node"),
-	authoring_version: 1,
-	spec_version: 100,
-	impl_version: 1,
-	apis: apis::RUNTIME_API_VERSIONS,
-	transaction_version: 1,
-	system_version: 1,
-};
+/// Declares [`VERSION`] with the given `spec_version` (a literal: `#[runtime_version]` reads it
+/// at compile time).
+macro_rules! declare_version {
+	($spec_version:tt) => {
+		/// The runtime's version: a runtime upgrade must raise `spec_version`.
+		#[runtime_version]
+		pub const VERSION: RuntimeVersion = RuntimeVersion {
+			spec_name: alloc::borrow::Cow::Borrowed("verity"),
+			impl_name: alloc::borrow::Cow::Borrowed("verity-node"),
+			authoring_version: 1,
+			spec_version: $spec_version,
+			impl_version: 1,
+			apis: apis::RUNTIME_API_VERSIONS,
+			transaction_version: 1,
+			system_version: 1,
+		};
+	};
+}
+
+#[cfg(not(feature = "upgrade-test"))]
+declare_version!(100);
+// The next version, for the runtime upgrade test only (`runtime/upgrade-test`).
+#[cfg(feature = "upgrade-test")]
+declare_version!(101);
 
 /// Address format of extrinsics.
 pub type Address = MultiAddress<AccountId, ()>;

@@ -342,8 +342,20 @@ pub fn hex_bytes(v: &Value) -> Result<Vec<u8>, String> {
 	hex::decode(s.trim_start_matches("0x")).map_err(|e| e.to_string())
 }
 
-/// An immortal transaction from `signer` with `nonce`, signed the way a wallet signs it.
+/// An immortal transaction from `signer` with `nonce`, signed the way a wallet signs it for
+/// this runtime's version.
 pub fn signed_extrinsic(
+	signer: Sr25519Keyring,
+	call: RuntimeCall,
+	nonce: Nonce,
+	genesis: H256,
+) -> UncheckedExtrinsic {
+	signed_extrinsic_for(VERSION.spec_version, signer, call, nonce, genesis)
+}
+
+/// [`signed_extrinsic`] for a runtime at `spec_version` (after an upgrade).
+pub fn signed_extrinsic_for(
+	spec_version: u32,
 	signer: Sr25519Keyring,
 	call: RuntimeCall,
 	nonce: Nonce,
@@ -366,7 +378,7 @@ pub fn signed_extrinsic(
 	let implicit = (
 		(),
 		(),
-		VERSION.spec_version,
+		spec_version,
 		VERSION.transaction_version,
 		genesis,
 		genesis,
