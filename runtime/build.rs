@@ -30,7 +30,10 @@ fn build_upgrade_test_runtime() {
 		}
 	}
 	substrate_wasm_builder::WasmBuilder::new()
-		.with_project(concat!(env!("CARGO_MANIFEST_DIR"), "/upgrade-test/Cargo.toml"))
+		.with_project(concat!(
+			env!("CARGO_MANIFEST_DIR"),
+			"/upgrade-test/Cargo.toml"
+		))
 		.expect("runtime/upgrade-test exists")
 		.set_file_name("upgrade_test_wasm.rs")
 		.build();

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the FRAME benchmarks of Verity's pallets in the real wasm runtime and regenerates each
 # pallet's weights.rs. Builds verity-node with `--features runtime-benchmarks` (same target
-# directory, so crates whose features do not change are reused).
+# directory, so crates whose features do not change are reused). Arguments name the pallets to
+# run (`validators workers`); none runs all four.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -14,7 +15,9 @@ node="$CARGO_TARGET_DIR/release/verity-node"
 # Median slopes, not least squares: FRAME varies one component at a time with the others at their
 # maximum, and a least-squares plane through those two lines follows the outliers of either (one
 # run put an 8.8 ms intercept under every `submit_result(l, o)`); median slopes do not.
-for pallet in models workers inference validators; do
+pallets=("$@")
+[ ${#pallets[@]} -gt 0 ] || pallets=(models workers inference validators)
+for pallet in "${pallets[@]}"; do
 	"$node" benchmark pallet \
 		--chain dev \
 		--pallet "pallet_$pallet" \

@@ -385,6 +385,88 @@ fn register_infer_verify_and_errors_on_a_dev_node() {
 		bob_before,
 		"a failed command moved Bob's funds"
 	);
+
+	// A worker's life from the CLI, last so that no request is assigned to a worker without a
+	// node: Ferdie registers, bonds more, unbonds, and cannot withdraw before the delay. Each
+	// call the worker's record rules out is refused before anything is sent.
+	let key = format!("0x{}", "f1".repeat(32));
+	let ferdie = || balance("//Ferdie", &url);
+	let ferdie_before = ferdie();
+	fails(
+		&["worker", "withdraw", "--suri", "//Ferdie"],
+		&url,
+		"is not a worker",
+	);
+	fails(
+		&[
+			"worker", "register", "0x12", "1500VRT", "--suri", "//Ferdie",
+		],
+		&url,
+		"the key must be 32 bytes of 0x hex",
+	);
+	fails(
+		&["worker", "register", &key, "10VRT", "--suri", "//Ferdie"],
+		&url,
+		"is below the minimum worker bond (1000000000000000 units)",
+	);
+	assert_eq!(
+		ferdie(),
+		ferdie_before,
+		"a refused call moved Ferdie's funds"
+	);
+	let out = ok(
+		&["worker", "register", &key, "1500VRT", "--suri", "//Ferdie"],
+		&url,
+	);
+	assert!(
+		out.contains("registered as a worker, bond 1500 VRT"),
+		"{out}"
+	);
+	ok(&["worker", "bond", "500VRT", "--suri", "//Ferdie"], &url);
+	let status = ok(&["worker", "status", "//Ferdie"], &url);
+	assert!(
+		status.contains("bond 2000 VRT, Active") && status.contains("slashed 0"),
+		"{status}"
+	);
+	let ferdie_bonded = ferdie();
+	fails(
+		&["worker", "register", &key, "1500VRT", "--suri", "//Ferdie"],
+		&url,
+		"is already a worker",
+	);
+	fails(
+		&["worker", "withdraw", "--suri", "//Ferdie"],
+		&url,
+		"not unbonding: `verity worker unbond` first",
+	);
+	assert_eq!(
+		ferdie(),
+		ferdie_bonded,
+		"a refused call moved Ferdie's funds"
+	);
+	let out = ok(&["worker", "unbond", "--suri", "//Ferdie"], &url);
+	assert!(out.contains("unbonding"), "{out}");
+	let status = ok(&["worker", "status", "//Ferdie"], &url);
+	assert!(
+		status.contains("bond 2000 VRT, Unbonding { until: "),
+		"{status}"
+	);
+	let ferdie_unbonding = ferdie();
+	fails(
+		&["worker", "unbond", "--suri", "//Ferdie"],
+		&url,
+		"already unbonding; the bond can be withdrawn from block",
+	);
+	fails(
+		&["worker", "withdraw", "--suri", "//Ferdie"],
+		&url,
+		"still unbonding: the bond can be withdrawn from block",
+	);
+	assert_eq!(
+		ferdie(),
+		ferdie_unbonding,
+		"a refused call moved Ferdie's funds"
+	);
 }
 
 /// A validator whose worker lies about its outputs (`--verity-dev-misbehave tamper-output`):

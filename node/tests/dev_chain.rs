@@ -130,7 +130,9 @@ fn spec_version(node: &Node) -> u32 {
 	let version = node
 		.rpc("state_getRuntimeVersion", json!([]))
 		.expect("state_getRuntimeVersion");
-	version["specVersion"].as_u64().expect("specVersion is a number") as u32
+	version["specVersion"]
+		.as_u64()
+		.expect("specVersion is a number") as u32
 }
 
 /// The upgrade of docs/operations.md ("Runtime upgrades") on a running dev node: sudo sets the

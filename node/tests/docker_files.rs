@@ -57,7 +57,11 @@ fn check_flags(file: &str, args: &[String], documented: &BTreeSet<String>) {
 fn strings(value: &Value) -> Vec<String> {
 	value
 		.as_sequence()
-		.map(|s| s.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+		.map(|s| {
+			s.iter()
+				.filter_map(|v| v.as_str().map(String::from))
+				.collect()
+		})
 		.unwrap_or_default()
 }
 
@@ -82,9 +86,7 @@ fn compose_file_runs_nodes_with_flags_the_node_accepts() {
 	let documented = documented_flags();
 	assert!(documented.contains("verity-worker") && documented.contains("chain"));
 	let compose = yaml("docker/docker-compose.yml");
-	let services = compose["services"]
-		.as_mapping()
-		.expect("compose services");
+	let services = compose["services"].as_mapping().expect("compose services");
 	let declared_volumes: BTreeSet<&str> = compose["volumes"]
 		.as_mapping()
 		.expect("compose volumes")
@@ -124,10 +126,15 @@ fn compose_file_runs_nodes_with_flags_the_node_accepts() {
 			Some("docker/Dockerfile")
 		);
 		let spec = flag_value(&args, "chain").expect("--chain");
-		let spec = spec.strip_prefix("/chain-specs/").expect("a spec of the image");
+		let spec = spec
+			.strip_prefix("/chain-specs/")
+			.expect("a spec of the image");
 		assert!(repo_path(&format!("chain-specs/{spec}")).exists(), "{spec}");
 		for flag in ["verity-worker", "prometheus-external", "validator"] {
-			assert!(args.iter().any(|a| a == &format!("--{flag}")), "{name}: --{flag}");
+			assert!(
+				args.iter().any(|a| a == &format!("--{flag}")),
+				"{name}: --{flag}"
+			);
 		}
 		assert_eq!(flag_value(&args, "verity-model-cache"), Some("/models"));
 		if let Some(key) = flag_value(&args, "node-key") {
@@ -151,9 +158,10 @@ fn compose_file_runs_nodes_with_flags_the_node_accepts() {
 
 	// Prometheus scrapes every validator's metrics port and loads the alert rules it mounts.
 	let prometheus = yaml("docker/prometheus/prometheus.yml");
-	let targets: BTreeSet<String> = strings(&prometheus["scrape_configs"][0]["static_configs"][0]["targets"])
-		.into_iter()
-		.collect();
+	let targets: BTreeSet<String> =
+		strings(&prometheus["scrape_configs"][0]["static_configs"][0]["targets"])
+			.into_iter()
+			.collect();
 	let expected: BTreeSet<String> = node_services
 		.iter()
 		.map(|(n, _)| format!("{n}:9615"))
@@ -183,7 +191,9 @@ fn compose_file_runs_nodes_with_flags_the_node_accepts() {
 	}
 	let dashboard: serde_json::Value =
 		serde_json::from_str(&read("docker/grafana/dashboards/verity.json")).expect("JSON");
-	assert!(dashboard["panels"].as_array().is_some_and(|p| !p.is_empty()));
+	assert!(dashboard["panels"]
+		.as_array()
+		.is_some_and(|p| !p.is_empty()));
 }
 
 #[test]
@@ -199,9 +209,15 @@ fn dockerfile_builds_both_binaries_and_runs_accepted_flags() {
 	check_flags("Dockerfile CMD", &cmd, &documented_flags());
 	assert!(instruction("ENTRYPOINT").contains("/usr/local/bin/verity-node"));
 	assert!(dockerfile.contains("cargo build --release --locked -p verity-node -p verity-client"));
-	assert!(instruction("HEALTHCHECK").starts_with("--") && dockerfile.contains("/health/readiness"));
+	assert!(
+		instruction("HEALTHCHECK").starts_with("--") && dockerfile.contains("/health/readiness")
+	);
 	for copied in dockerfile.lines().filter_map(|l| l.strip_prefix("COPY ")) {
-		if let Some(src) = copied.split(' ').next().filter(|s| !s.starts_with("--") && *s != ".") {
+		if let Some(src) = copied
+			.split(' ')
+			.next()
+			.filter(|s| !s.starts_with("--") && *s != ".")
+		{
 			assert!(repo_path(src).exists(), "Dockerfile copies missing {src}");
 		}
 	}
@@ -221,8 +237,16 @@ fn zombienet_networks_pass_flags_the_node_accepts() {
 		let text = std::fs::read_to_string(&path).expect("a network file");
 		let args: Vec<String> = text
 			.lines()
-			.filter(|l| l.trim_start().starts_with("default_args") || l.trim_start().starts_with("args"))
-			.flat_map(|l| l.split('"').skip(1).step_by(2).map(String::from).collect::<Vec<_>>())
+			.filter(|l| {
+				l.trim_start().starts_with("default_args") || l.trim_start().starts_with("args")
+			})
+			.flat_map(|l| {
+				l.split('"')
+					.skip(1)
+					.step_by(2)
+					.map(String::from)
+					.collect::<Vec<_>>()
+			})
 			.collect();
 		assert!(!args.is_empty(), "{} passes flags", path.display());
 		check_flags(&path.display().to_string(), &args, &documented);

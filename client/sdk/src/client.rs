@@ -12,7 +12,7 @@ use verity_primitives::{AssignmentState, ModelStatus, VerificationMode};
 
 use crate::{
 	chain, AccountId, Balance, Config, Error, Keypair, ModelId, ModelInfo, ModelRegistration,
-	PostedResult, Receipt, Request, RequestId, RequestStatus,
+	PostedResult, Receipt, Request, RequestId, RequestStatus, WorkerInfo, WorkerStatus,
 };
 
 type AtBlock = OnlineClientAtBlock<Config>;
@@ -564,12 +564,29 @@ impl Client {
 	// ---- workers ----
 
 	/// Registers the signer as a worker signing with `key` (its `vrty` key), bonding `bond`.
+	/// Refused before anything is sent when the signer is already a worker or the bond is
+	/// below the chain's `MinWorkerBond`.
 	pub async fn register_worker(
 		&self,
 		signer: &Keypair,
 		key: [u8; 32],
 		bond: Balance,
 	) -> Result<(), Error> {
+		let who = crate::account_of(signer);
+		if self.worker(&who).await?.is_some() {
+			return Err(Error::WorkerState(format!("{who} is already a worker")));
+		}
+		let min = self
+			.at()
+			.await?
+			.constants()
+			.entry(chain::constants().workers().min_worker_bond())
+			.map_err(Error::chain)?;
+		if bond < min {
+			return Err(Error::WorkerState(format!(
+				"the bond ({bond} units) is below the minimum worker bond ({min} units)"
+			)));
+		}
 		self.ensure_funds(signer, bond).await?;
 		let call = chain::transactions().workers().register_worker(
 			chain::runtime_types::verity_primitives::crypto::app::Public(key),
@@ -580,6 +597,7 @@ impl Client {
 
 	/// Adds `amount` to the signer's bond.
 	pub async fn bond_extra(&self, signer: &Keypair, amount: Balance) -> Result<(), Error> {
+		self.own_worker(signer).await?;
 		self.ensure_funds(signer, amount).await?;
 		let call = chain::transactions().workers().bond_extra(amount);
 		self.submit(&call, signer).await.map(|_| ())
@@ -587,22 +605,43 @@ impl Client {
 
 	/// Starts unbonding the signer's whole bond.
 	pub async fn unbond(&self, signer: &Keypair) -> Result<(), Error> {
+		if let WorkerStatus::Unbonding { until } = self.own_worker(signer).await?.status {
+			return Err(Error::WorkerState(format!(
+				"already unbonding; the bond can be withdrawn from block {until}"
+			)));
+		}
 		let call = chain::transactions().workers().unbond();
 		self.submit(&call, signer).await.map(|_| ())
 	}
 
-	/// Withdraws the signer's unbonded funds once the unbonding delay has passed.
+	/// Withdraws the signer's unbonded funds once the unbonding delay has passed. Refused
+	/// before anything is sent when the signer is not unbonding or the delay has not passed.
 	pub async fn withdraw_unbonded(&self, signer: &Keypair) -> Result<(), Error> {
+		let WorkerStatus::Unbonding { until } = self.own_worker(signer).await?.status else {
+			return Err(Error::WorkerState(
+				"not unbonding: `verity worker unbond` first".into(),
+			));
+		};
+		let now = self.at().await?.block_number();
+		if now < u64::from(until) {
+			return Err(Error::WorkerState(format!(
+				"still unbonding: the bond can be withdrawn from block {until} (now #{now})"
+			)));
+		}
 		let call = chain::transactions().workers().withdraw_unbonded();
 		self.submit(&call, signer).await.map(|_| ())
 	}
 
+	/// The signer's worker record, or an error saying it is not a worker.
+	async fn own_worker(&self, signer: &Keypair) -> Result<WorkerInfo, Error> {
+		let who = crate::account_of(signer);
+		self.worker(&who)
+			.await?
+			.ok_or_else(|| Error::WorkerState(format!("{who} is not a worker")))
+	}
+
 	/// The worker record of `who` (key, bond, status, counters).
-	pub async fn worker(
-		&self,
-		who: &AccountId,
-	) -> Result<Option<chain::runtime_types::pallet_workers::types::WorkerInfo<Balance, u32>>, Error>
-	{
+	pub async fn worker(&self, who: &AccountId) -> Result<Option<WorkerInfo>, Error> {
 		let at = self.at().await?;
 		fetch(&at, chain::storage().workers().workers(), (who.clone(),)).await
 	}

@@ -56,6 +56,9 @@ pub enum Error {
 	/// Inputs that do not fit the model.
 	#[error("{0}")]
 	InputMismatch(String),
+	/// A worker call that the signer's worker record rules out (checked before sending).
+	#[error("{0}")]
+	WorkerState(String),
 	/// A wait ran out.
 	#[error("timed out after {secs} s waiting for {what}")]
 	Timeout {

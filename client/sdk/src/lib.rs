@@ -100,6 +100,10 @@ pub type Request = verity_primitives::Request<AccountId, Balance, BlockNumber>;
 pub type Receipt = verity_primitives::Receipt<AccountId, Balance, BlockNumber>;
 /// A result a worker posted.
 pub type PostedResult = verity_primitives::PostedResult<BlockNumber>;
+/// A worker record (key, bond, status, counters).
+pub type WorkerInfo = chain::runtime_types::pallet_workers::types::WorkerInfo<Balance, BlockNumber>;
+/// Where a worker stands: active, suspended or unbonding.
+pub use chain::runtime_types::pallet_workers::types::WorkerStatus;
 /// The subxt configuration of Verity chains (SS58 accounts, multi-signatures, blake2 hashing).
 pub type Config = subxt::PolkadotConfig;
 

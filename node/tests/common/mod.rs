@@ -261,7 +261,9 @@ pub fn exports_series(body: &str, name: &str) -> bool {
 	families.iter().any(|(family, _)| *family == name)
 		|| ["_bucket", "_sum", "_count"].iter().any(|suffix| {
 			name.strip_suffix(suffix).is_some_and(|family| {
-				families.iter().any(|(f, kind)| *f == family && *kind == "histogram")
+				families
+					.iter()
+					.any(|(f, kind)| *f == family && *kind == "histogram")
 			})
 		})
 }
