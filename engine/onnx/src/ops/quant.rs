@@ -1,8 +1,11 @@
 //! Linear (de)quantisation.
 
-use verity_engine::{ir::Op, Tensor};
+use verity_engine::{
+	ir::{BinaryOp, Op, ReduceKind, UnaryOp, VariadicOp},
+	DType, Tensor,
+};
 
-use super::{norm_axis, one, Outs, Registry};
+use super::{apply, bin, cast_to, norm_axis, one, Outs, Registry};
 use crate::{
 	error::CompileError,
 	lower::{Builder, NodeCtx, Value},
@@ -16,6 +19,45 @@ pub(super) fn register(r: &mut Registry) {
 	r.insert("DequantizeLinear", |b, ctx, ins| {
 		quant_linear(b, ctx, ins, false)
 	});
+	r.insert("DynamicQuantizeLinear", dynamic_quantize_linear);
+}
+
+/// `DynamicQuantizeLinear` (opset 11; uint8), as onnxruntime computes it:
+/// `lo = min(0, min(x))`, `hi = max(0, max(x))`, `scale = (hi − lo) / 255` (`1` when
+/// `hi = lo`, where the ONNX reference would give `1/255`; every output element is `0` either
+/// way), `zero_point = round_half_even(clip(0 − lo / scale, 0, 255))` as uint8, and
+/// `y = saturate(round_half_even(x / scale) + zero_point)`. Lowered to existing IR ops (two
+/// reductions, scalar arithmetic and `QuantizeLinear`), so each step is its own traced node.
+fn dynamic_quantize_linear(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Outs {
+	let x = ctx.req(ins, 0)?;
+	if x.dtype() != DType::F32 {
+		return Err(ctx.invalid("the input must be float32"));
+	}
+	let f = |v: f32| Value::anon(Tensor::scalar_f32(v));
+	let (zero, q_range) = (f(0.0), f(255.0));
+	let all_axes: Vec<u32> = (0..x.rank() as u32).collect();
+	let extreme = |b: &mut Builder, kind, bound| {
+		let r = Op::Reduce {
+			kind,
+			axes: all_axes.clone(),
+			keepdims: false,
+		};
+		let r = apply(b, ctx, r, &[x])?;
+		apply(b, ctx, Op::Variadic(bound), &[&r, &zero])
+	};
+	let lo = extreme(b, ReduceKind::Min, VariadicOp::Min)?;
+	let hi = extreme(b, ReduceKind::Max, VariadicOp::Max)?;
+	let range = bin(b, ctx, BinaryOp::Sub, &hi, &lo)?;
+	let empty = bin(b, ctx, BinaryOp::Equal, &range, &zero)?;
+	let range = apply(b, ctx, Op::Where, &[&empty, &q_range, &range])?;
+	let scale = bin(b, ctx, BinaryOp::Div, &range, &q_range)?;
+	let zp = bin(b, ctx, BinaryOp::Div, &lo, &scale)?;
+	let zp = bin(b, ctx, BinaryOp::Sub, &zero, &zp)?;
+	let zp = apply(b, ctx, Op::Clip, &[&zp, &zero, &q_range])?;
+	let zp = apply(b, ctx, Op::Unary(UnaryOp::Round), &[&zp])?;
+	let zp = cast_to(b, ctx, &zp, DType::U8)?;
+	let y = apply(b, ctx, Op::QuantizeLinear { axis: 0 }, &[x, &scale, &zp])?;
+	Ok(vec![Some(y), Some(scale), Some(zp)])
 }
 
 fn quant_linear(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>], quantize: bool) -> Outs {
