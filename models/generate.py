@@ -10,6 +10,7 @@ every run; the committed files are the reference).
         onnxruntime==1.32.0 skl2onnx==1.20.0 onnxmltools==1.16.0 xgboost==3.2.0 lightgbm==4.7.0
     ~/.cache/verity/venv/bin/python models/generate.py            # the committed models
     ~/.cache/verity/venv/bin/python models/generate.py --classical-only   # only the classical-ML ones
+    ~/.cache/verity/venv/bin/python models/generate.py --dynamic-only     # only mlp-digits-dynq
     ~/.cache/verity/venv/bin/python models/generate.py --resnet   # also ResNet-18 (not committed)
     ~/.cache/verity/venv/bin/python models/generate.py --resnet-only   # ResNet-18 alone
 
@@ -44,6 +45,7 @@ from onnxruntime.quantization import (
     CalibrationDataReader,
     QuantFormat,
     QuantType,
+    quantize_dynamic,
     quantize_static,
 )
 from sklearn.datasets import load_digits
@@ -570,14 +572,49 @@ def quantize_cnn(float_model, x_calib):
         n.input[:] = ["logits_quantized" if i == q_name else i for i in n.input]
         n.output[:] = ["logits_quantized" if o == q_name else o for o in n.output]
     model.graph.output.append(helper.make_tensor_value_info("logits_quantized", TensorProto.UINT8, ["N", 10]))
-    # Drop opset imports of domains no node uses (the quantizer adds com.microsoft).
+    strip_unused_domains(model)
+    model.producer_name = "verity-models-generate (onnxruntime.quantization)"
+    onnx.checker.check_model(model, full_check=True)
+    return model
+
+
+def strip_unused_domains(model):
+    """Drops opset imports of domains no node uses (the quantizer adds com.microsoft)."""
     used = {n.domain for n in model.graph.node}
     keep = [o for o in model.opset_import if o.domain in ("", "ai.onnx") or o.domain in used]
     del model.opset_import[:]
     model.opset_import.extend(keep)
+
+
+def dynamic_quantized_mlp(out):
+    """`mlp-digits` (read from `out`) through onnxruntime's dynamic quantizer: its MatMul becomes
+    DynamicQuantizeLinear (uint8 activations, scale and zero point computed per inference) →
+    MatMulInteger with int8 weights → Cast → Mul by both scales, as `quantize_dynamic` emits it
+    for transformer and recurrent layers."""
+    x_train, x_test, y_train, y_test = digits()
+    with tempfile.TemporaryDirectory() as tmp:
+        dst = Path(tmp) / "dynq.onnx"
+        logging.getLogger().setLevel(logging.ERROR)
+        quantize_dynamic(
+            str(out / "mlp-digits" / "model.onnx"),
+            str(dst),
+            op_types_to_quantize=["MatMul"],
+            # 7-bit weights, as for cnn-digits-int8: exact u8s8 sums in onnxruntime on any x86.
+            reduce_range=True,
+            weight_type=QuantType.QInt8,
+        )
+        model = onnx.load(dst)
+    strip_unused_domains(model)
     model.producer_name = "verity-models-generate (onnxruntime.quantization)"
     onnx.checker.check_model(model, full_check=True)
-    return model
+    acc = ort_accuracy(session(model), x_test, y_test)
+    meta = {
+        "what": "`mlp-digits` dynamically quantized (uint8 activations per inference, 7-bit int8 weights)",
+        "how": "`onnxruntime.quantization.quantize_dynamic` (MatMul, reduce_range) of `mlp-digits`",
+        "test_accuracy": acc,
+    }
+    meta = write_model(out / "mlp-digits-dynq", model, samples(x_test, (64,)), meta)
+    print(f"mlp-digits-dynq: test accuracy {acc:.4f} ({meta['bytes']} bytes); ops {meta['ops']}")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -862,7 +899,16 @@ def main():
         action="store_true",
         help="write only the classical-ML models (and the README), leaving the others alone",
     )
+    ap.add_argument(
+        "--dynamic-only",
+        action="store_true",
+        help="write only mlp-digits-dynq (from the committed mlp-digits) and the README",
+    )
     args = ap.parse_args()
+    if args.dynamic_only:
+        dynamic_quantized_mlp(args.out)
+        write_readme(args.out)
+        return 0
     if args.resnet_only:
         write_resnet18()
         return 0
@@ -917,6 +963,7 @@ def main():
     rows.append(readme_row("bag-of-tokens", meta, "scikit-learn `LogisticRegression` on seeded embeddings, written with `onnx.helper`"))
 
     (args.out / "README.md").write_text(README_HEAD + "".join(rows) + README_TAIL)
+    dynamic_quantized_mlp(args.out)
     classical_models(args.out)
     write_readme(args.out)
 

@@ -167,6 +167,10 @@ fn a_runtime_upgrade_by_sudo_takes_effect_on_the_running_chain() {
 		Duration::from_secs(120),
 		|| (spec_version(&node) == next).then_some(()),
 	);
+	// The fork-aware pool validates a submission against every view it keeps; until the blocks
+	// before the upgrade are finalized, a view at one of them still runs the old code and would
+	// accept the stale transaction.
+	node.wait_finalized(set_in + 1, Duration::from_secs(120));
 
 	let dave = Sr25519Keyring::Dave.to_account_id();
 	let transfer = RuntimeCall::Balances(BalancesCall::transfer_keep_alive {

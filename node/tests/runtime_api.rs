@@ -204,6 +204,7 @@ fn wasm_runtime_executes_every_node_bit_identically() {
 		("mlp-digits", "input", vec![1, 64], 16),
 		("cnn-digits", "input", vec![1, 1, 8, 8], 16),
 		("cnn-digits-int8", "input", vec![1, 1, 8, 8], 16),
+		("mlp-digits-dynq", "input", vec![1, 64], 16),
 		("bag-of-tokens", "tokens", vec![1, 16], 64),
 		// Classical ML (`ai.onnx.ml`, lowered to IR ops): tree traversals, linear models.
 		("forest-digits", "X", vec![1, 64], 16),

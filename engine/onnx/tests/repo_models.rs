@@ -64,6 +64,14 @@ const MODELS: &[RepoModel] = &[
 		exact: &["logits"],
 		tract: true,
 	},
+	// onnxruntime's dynamic quantization: activations quantized per inference.
+	RepoModel {
+		name: "mlp-digits-dynq",
+		input: "input",
+		outputs: &["probs", "logits"],
+		exact: &[],
+		tract: true,
+	},
 	RepoModel {
 		name: "bag-of-tokens",
 		input: "tokens",

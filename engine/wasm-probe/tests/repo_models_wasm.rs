@@ -17,6 +17,7 @@ const REPO_MODELS: &[(&str, &str)] = &[
 	("mlp-digits", "input"),
 	("cnn-digits", "input"),
 	("cnn-digits-int8", "input"),
+	("mlp-digits-dynq", "input"),
 	("forest-digits", "X"),
 	("gboost-odd-digits", "X"),
 	("logreg-digits", "X"),
